@@ -1,0 +1,96 @@
+//! The command line and the environment: the only place either is read.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// The database used when `DATABASE_URL` is not set: a SQLite file in the
+/// working directory, so a first command needs nothing set up.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://yardstick.db?mode=rwc";
+
+/// Yardstick: the system of record for AI evaluation results.
+#[derive(Debug, Parser)]
+#[command(name = "yardstick", version, about)]
+pub struct Cli {
+    /// Database to use: `postgres://…` or `sqlite://FILE?mode=rwc`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the GraphQL API, its explorer and the web app.
+    Serve(ServeArgs),
+    /// Store evaluation results from files and folders (recursively).
+    Ingest(IngestArgs),
+    /// Apply, roll back or list database migrations.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Folder of the GraphQL explorer's npm packages.
+    #[arg(
+        long,
+        env = "YARDSTICK_EXPLORER_DIR",
+        default_value = ".tools/explorer/node_modules"
+    )]
+    pub explorer_dir: PathBuf,
+    /// Folder of the built web app (Trunk's `dist`); a placeholder page is served
+    /// when it has no `index.html`.
+    #[arg(long, env = "YARDSTICK_WEB_DIR", default_value = "dist")]
+    pub web_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Files and folders to ingest; folders are walked recursively.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Name the model of files that identify it only by a local path.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Attach every stored run to this project (repeatable).
+    #[arg(long = "project")]
+    pub projects: Vec<String>,
+    /// Attach this tag to every stored run (repeatable).
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+    /// Attach this tag to the models of stored runs (repeatable).
+    #[arg(long = "model-tag")]
+    pub model_tags: Vec<String>,
+    /// Who is ingesting, recorded on every ingest event.
+    #[arg(long, env = "USER", default_value = "unknown")]
+    pub actor: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Roll back the newest migrations.
+    Down {
+        /// How many migrations to roll back.
+        #[arg(long, default_value_t = 1)]
+        steps: u32,
+    },
+    /// List migrations and whether each is applied.
+    Status,
+}
+
+/// Returns the log filter: `RUST_LOG` if set, else `info`.
+pub fn log_filter() -> String {
+    std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_string())
+}

@@ -1,0 +1,40 @@
+//! The GraphQL API: schema construction, shared by the server, the `schema`
+//! command and the tests.
+
+mod connection;
+pub mod loader;
+mod query;
+mod types;
+
+use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use sea_orm::DatabaseConnection;
+
+pub use loader::Loaders;
+pub use query::QueryRoot;
+
+/// The schema type served at `/graphql`.
+pub type YardstickSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+
+/// Deepest nesting a query may use; real pages need about 6.
+const MAX_DEPTH: usize = 12;
+/// Largest complexity a query may have; list fields count per requested item.
+const MAX_COMPLEXITY: usize = 20_000;
+
+/// Builds the schema around a database connection.
+///
+/// Data loaders are added per request (see [`Loaders`]) so their caches never
+/// outlive one response.
+pub fn build_schema(db: DatabaseConnection) -> YardstickSchema {
+    Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+        .data(db)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .finish()
+}
+
+/// Returns the schema's SDL, as checked in at `backend/schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+        .finish()
+        .sdl()
+}

@@ -1,0 +1,196 @@
+//! The query root: every read the API offers.
+//!
+//! Resolvers parse arguments, call one `service` function and wrap the rows;
+//! they contain no queries of their own.
+
+use async_graphql::{Context, InputObject, Object, Result};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::connection::{PageConnection, connection, page_request};
+use super::types::{Label, Leaderboard, Metric, Model, Run, Task, db, run_by_id};
+use crate::error::ServiceError;
+use crate::service::{self, catalog, leaderboard::LeaderboardQuery, run::RunWhere};
+
+/// Which runs to list. Every field narrows the set; fields left out do not.
+#[derive(InputObject, Default)]
+pub struct RunsWhere {
+    /// Any spelling of the model's name (case does not matter).
+    pub model: Option<String>,
+    /// A task name (all versions).
+    pub task: Option<String>,
+    pub tag: Option<String>,
+    pub project: Option<String>,
+    /// Runs evaluated at or after this time (ingest time for sources without a date).
+    pub from: Option<DateTime<Utc>>,
+    /// Runs evaluated before this time.
+    pub to: Option<DateTime<Utc>>,
+}
+
+impl From<RunsWhere> for RunWhere {
+    fn from(input: RunsWhere) -> Self {
+        Self {
+            model: input.model,
+            task: input.task,
+            tag: input.tag,
+            project: input.project,
+            from: input.from,
+            to: input.to,
+        }
+    }
+}
+
+/// Which runs may enter a leaderboard; the task is named by `leaderboard(task:)`.
+#[derive(InputObject, Default)]
+pub struct LeaderboardWhere {
+    pub model: Option<String>,
+    pub tag: Option<String>,
+    pub project: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+impl From<LeaderboardWhere> for RunWhere {
+    fn from(input: LeaderboardWhere) -> Self {
+        Self {
+            model: input.model,
+            task: None,
+            tag: input.tag,
+            project: input.project,
+            from: input.from,
+            to: input.to,
+        }
+    }
+}
+
+fn check_range(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Result<()> {
+    match (from, to) {
+        (Some(from), Some(to)) if from >= to => {
+            Err(ServiceError::invalid("where", "`from` must be earlier than `to`").into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Yardstick's read API.
+pub struct QueryRoot;
+
+#[Object]
+impl QueryRoot {
+    /// Models by name; `search` keeps names containing it, ignoring case.
+    async fn models(
+        &self,
+        ctx: &Context<'_>,
+        search: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<PageConnection<Model>> {
+        let page = page_request(first, after.as_deref())?;
+        let page = catalog::list_models(db(ctx)?, search.as_deref(), page).await?;
+        Ok(connection(page, Model))
+    }
+
+    /// One model by any spelling of its name, or `null` when unknown.
+    async fn model(&self, ctx: &Context<'_>, name: String) -> Result<Option<Model>> {
+        Ok(catalog::find_model(db(ctx)?, &name).await?.map(Model))
+    }
+
+    /// Tasks by name; one entry per version and configuration.
+    async fn tasks(
+        &self,
+        ctx: &Context<'_>,
+        name: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<PageConnection<Task>> {
+        let page = page_request(first, after.as_deref())?;
+        let page = catalog::list_tasks(db(ctx)?, name.as_deref(), page).await?;
+        Ok(connection(page, Task))
+    }
+
+    /// Metrics by name, with their directions.
+    async fn metrics(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<PageConnection<Metric>> {
+        let page = catalog::list_metrics(db(ctx)?, page_request(first, after.as_deref())?).await?;
+        Ok(connection(page, Metric))
+    }
+
+    /// Projects by name.
+    async fn projects(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<PageConnection<Label>> {
+        let page = page_request(first, after.as_deref())?;
+        let page = catalog::list_projects(db(ctx)?, page).await?;
+        Ok(connection(page, Label::from))
+    }
+
+    /// Tags by name.
+    async fn tags(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<PageConnection<Label>> {
+        let page = catalog::list_tags(db(ctx)?, page_request(first, after.as_deref())?).await?;
+        Ok(connection(page, Label::from))
+    }
+
+    /// Runs matching `where`, newest first (by evaluation time, else ingest time).
+    async fn runs(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "where")] filter: Option<RunsWhere>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<PageConnection<Run>> {
+        let filter = filter.unwrap_or_default();
+        check_range(filter.from, filter.to)?;
+        let page = page_request(first, after.as_deref())?;
+        let page = service::run::list(db(ctx)?, &filter.into(), page).await?;
+        Ok(connection(page, Run))
+    }
+
+    /// One run with its results and provenance, or `null` when no run has this id.
+    async fn run(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<Run>> {
+        run_by_id(ctx, id).await
+    }
+
+    /// Models ranked on `task` × `metric` under one comparable configuration.
+    ///
+    /// Without `nShot` (or `taskVersion`, `filter`), the configuration with the
+    /// most models is shown and the others are listed. Each model contributes its
+    /// latest run at its final revision unless `allRevisions` is true.
+    #[allow(clippy::too_many_arguments)]
+    async fn leaderboard(
+        &self,
+        ctx: &Context<'_>,
+        task: String,
+        metric: String,
+        n_shot: Option<i32>,
+        task_version: Option<String>,
+        filter: Option<String>,
+        #[graphql(default = false)] all_revisions: bool,
+        #[graphql(name = "where")] scope: Option<LeaderboardWhere>,
+    ) -> Result<Leaderboard> {
+        let scope = scope.unwrap_or_default();
+        check_range(scope.from, scope.to)?;
+        let query = LeaderboardQuery {
+            task,
+            metric,
+            n_shot,
+            task_version,
+            filter,
+            all_revisions,
+            scope: scope.into(),
+        };
+        let board = service::leaderboard::leaderboard(db(ctx)?, &query).await?;
+        Ok(Leaderboard(board))
+    }
+}

@@ -1,0 +1,567 @@
+//! GraphQL object types. Their doc comments are the API's public documentation.
+//!
+//! Types wrap entity rows and resolve edges through the request's data
+//! loaders; they never run queries of their own beyond calling `service`.
+
+use async_graphql::{Context, Enum, ID, Json, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{metric, ml_model, project, run, run_result, tag, task};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use super::connection::{PageConnection, connection, page_request};
+use super::loader::load_one;
+use super::loader::{MetricKey, ModelKey, ProjectsKey, ResultsKey, RunKey, TagsKey, TaskKey};
+use crate::service::{self, catalog, leaderboard, model_profile, run::RunWhere};
+
+/// Why a number is or is not present. JSON cannot carry NaN or Infinity, so
+/// such values are sent as `null` with their kind here.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberKind {
+    /// An ordinary number; the value field holds it.
+    Finite,
+    /// The source recorded NaN.
+    Nan,
+    /// The source recorded +Infinity.
+    PositiveInfinity,
+    /// The source recorded -Infinity.
+    NegativeInfinity,
+    /// The source wrote "N/A".
+    NotAvailable,
+    /// The source has no such number at all.
+    Missing,
+}
+
+impl NumberKind {
+    fn from_stored(kind: &str) -> Self {
+        match kind {
+            "finite" => Self::Finite,
+            "nan" => Self::Nan,
+            "positive_infinity" => Self::PositiveInfinity,
+            "negative_infinity" => Self::NegativeInfinity,
+            "not_available" => Self::NotAvailable,
+            _ => Self::Missing,
+        }
+    }
+}
+
+/// Which way a metric improves.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricDirection {
+    /// Larger values are better (accuracy).
+    Higher,
+    /// Smaller values are better (perplexity).
+    Lower,
+    /// Values closest to `idealValue` are better.
+    Ideal,
+    /// Nobody said; such metrics are listed but never ranked.
+    Unknown,
+}
+
+/// A system that was evaluated, under its canonical name.
+pub struct Model(pub ml_model::Model);
+
+#[Object]
+impl Model {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// The canonical name: the first spelling seen, or the name given at ingest.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// True when the only identity known is a local path's last folder name.
+    async fn is_local_path(&self) -> bool {
+        self.0.is_local_path
+    }
+
+    /// Every spelling that resolves to this model (names match ignoring case).
+    async fn aliases(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        Ok(catalog::aliases(db(ctx)?, self.0.id).await?)
+    }
+
+    /// The weights snapshots (training checkpoints, commits) this model was run at.
+    async fn revisions(&self, ctx: &Context<'_>) -> Result<Vec<Revision>> {
+        let revisions = model_profile::revisions(db(ctx)?, self.0.id).await?;
+        Ok(revisions.into_iter().map(Revision::from).collect())
+    }
+
+    /// The model's scores across tasks: one per task, version, n-shot, filter and
+    /// metric, from its latest run at its final revision (or at every revision).
+    async fn scores(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] all_revisions: bool,
+    ) -> Result<Vec<Score>> {
+        let scores = model_profile::scores(db(ctx)?, self.0.id, all_revisions).await?;
+        Ok(scores.into_iter().map(Score).collect())
+    }
+
+    /// The model's runs, newest first.
+    async fn runs(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<PageConnection<Run>> {
+        let filter = RunWhere {
+            model: Some(self.0.name.clone()),
+            ..RunWhere::default()
+        };
+        let page =
+            service::run::list(db(ctx)?, &filter, page_request(first, after.as_deref())?).await?;
+        Ok(connection(page, Run))
+    }
+}
+
+/// A weights snapshot of a model.
+#[derive(SimpleObject)]
+pub struct Revision {
+    /// As the source wrote it, e.g. `step143000`.
+    pub name: String,
+    /// The training step of a `stepN` revision.
+    pub step: Option<i64>,
+    /// How many runs used this revision.
+    pub runs: u64,
+}
+
+impl From<model_profile::Revision> for Revision {
+    fn from(revision: model_profile::Revision) -> Self {
+        Self {
+            name: revision.name,
+            step: revision.step,
+            runs: revision.runs as u64,
+        }
+    }
+}
+
+/// A task at one version and configuration.
+pub struct Task(pub task::Model);
+
+#[Object]
+impl Task {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// The task key as the harness names it (`arc_easy`, `hendrycksTest-anatomy`).
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// The task definition's version; `null` when the source records none.
+    async fn version(&self) -> Option<&str> {
+        Some(self.0.version.as_str()).filter(|v| !v.is_empty())
+    }
+
+    /// SHA-256 of the task's configuration block; `null` when the source has none.
+    async fn config_hash(&self) -> Option<&str> {
+        Some(self.0.config_hash.as_str()).filter(|h| !h.is_empty())
+    }
+
+    /// The task's configuration as the harness recorded it.
+    async fn config(&self) -> Option<Json<serde_json::Value>> {
+        self.0.config.clone().map(Json)
+    }
+
+    /// The subtasks when this task is a group (such as `mmlu`), else empty.
+    async fn subtasks(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        Ok(catalog::subtasks(db(ctx)?, &self.0.name).await?)
+    }
+
+    /// The groups this task belongs to.
+    async fn groups(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        Ok(catalog::groups_of(db(ctx)?, &self.0.name).await?)
+    }
+}
+
+/// A named measure with a direction.
+pub struct Metric(pub metric::Model);
+
+#[Object]
+impl Metric {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// The metric name without lm-eval's filter suffix (`acc`, not `acc,none`).
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// Which way the metric improves.
+    async fn direction(&self) -> MetricDirection {
+        match self.0.direction.as_str() {
+            "higher" => MetricDirection::Higher,
+            "lower" => MetricDirection::Lower,
+            "ideal" => MetricDirection::Ideal,
+            _ => MetricDirection::Unknown,
+        }
+    }
+
+    /// Where the direction came from: `file`, `builtin` or `unknown`.
+    async fn direction_source(&self) -> &str {
+        &self.0.direction_source
+    }
+
+    /// The best value, for metrics whose direction is `IDEAL`.
+    async fn ideal_value(&self) -> Option<f64> {
+        self.0.ideal_value
+    }
+
+    /// The smallest possible value, when known.
+    async fn range_min(&self) -> Option<f64> {
+        self.0.range_min
+    }
+
+    /// The largest possible value, when known and finite.
+    async fn range_max(&self) -> Option<f64> {
+        self.0.range_max
+    }
+}
+
+/// A named label.
+#[derive(SimpleObject)]
+pub struct Label {
+    pub id: ID,
+    pub name: String,
+}
+
+impl From<tag::Model> for Label {
+    fn from(row: tag::Model) -> Self {
+        Self {
+            id: ID(row.id.to_string()),
+            name: row.name,
+        }
+    }
+}
+
+impl From<project::Model> for Label {
+    fn from(row: project::Model) -> Self {
+        Self {
+            id: ID(row.id.to_string()),
+            name: row.name,
+        }
+    }
+}
+
+/// Where a run came from.
+#[derive(SimpleObject)]
+pub struct SourceFile {
+    /// The path the file was ingested from.
+    pub path: String,
+    /// SHA-256 of the file's bytes; identical files are stored once.
+    pub sha256: String,
+}
+
+/// One evaluation of one model on one task under one configuration.
+pub struct Run(pub run::Model);
+
+#[Object]
+impl Run {
+    /// Derived from the source file's content hash and the task: stable across re-ingests.
+    async fn id(&self) -> Uuid {
+        self.0.id
+    }
+
+    async fn model(&self, ctx: &Context<'_>) -> Result<Option<Model>> {
+        Ok(load_one(ctx, ModelKey(self.0.model_id)).await?.map(Model))
+    }
+
+    /// The weights snapshot evaluated (`step143000`); `null` for the main weights.
+    async fn revision(&self) -> Option<&str> {
+        self.0.revision.as_deref()
+    }
+
+    async fn task(&self, ctx: &Context<'_>) -> Result<Option<Task>> {
+        Ok(load_one(ctx, TaskKey(self.0.task_id)).await?.map(Task))
+    }
+
+    /// Number of in-context examples; `null` when the source does not say.
+    async fn n_shot(&self) -> Option<i32> {
+        self.0.n_shot
+    }
+
+    /// The harness that produced the run (`lm-evaluation-harness`).
+    async fn harness(&self) -> &str {
+        &self.0.harness
+    }
+
+    /// The harness version when recorded (`0.3` for legacy files).
+    async fn harness_version(&self) -> Option<&str> {
+        self.0.harness_version.as_deref()
+    }
+
+    /// The harness's git commit when recorded.
+    async fn harness_commit(&self) -> Option<&str> {
+        self.0.harness_commit.as_deref()
+    }
+
+    /// The run-level configuration exactly as recorded (non-finite numbers as strings).
+    async fn config(&self) -> Json<serde_json::Value> {
+        Json(self.0.config.clone())
+    }
+
+    /// SHA-256 over the run and task configuration.
+    async fn config_hash(&self) -> &str {
+        &self.0.config_hash
+    }
+
+    async fn source(&self) -> SourceFile {
+        SourceFile {
+            path: self.0.source_path.clone(),
+            sha256: self.0.source_sha256.clone(),
+        }
+    }
+
+    /// When the evaluation started (lm-eval v0.4 `date`); `null` for v0.3 files.
+    async fn started_at(&self) -> Option<DateTime<Utc>> {
+        self.0.started_at
+    }
+
+    /// When the evaluation finished, when its duration is recorded.
+    async fn finished_at(&self) -> Option<DateTime<Utc>> {
+        self.0.finished_at
+    }
+
+    /// When Yardstick stored the run.
+    async fn ingested_at(&self) -> DateTime<Utc> {
+        self.0.ingested_at
+    }
+
+    /// `startedAt`, or `ingestedAt` when the source has no date: what time filters use.
+    async fn effective_at(&self) -> DateTime<Utc> {
+        self.0.effective_at
+    }
+
+    /// The harness's `--limit`, when one was set.
+    async fn sample_limit(&self) -> Option<f64> {
+        self.0.sample_limit
+    }
+
+    /// How many samples the task has and how many were evaluated, when recorded.
+    async fn samples_original(&self) -> Option<i64> {
+        self.0.samples_original
+    }
+
+    async fn samples_effective(&self) -> Option<i64> {
+        self.0.samples_effective
+    }
+
+    /// True when `--limit` cut the evaluation short; such runs are never ranked.
+    async fn truncated(&self) -> bool {
+        self.0.truncated
+    }
+
+    /// Every metric value of the run.
+    async fn results(&self, ctx: &Context<'_>) -> Result<Vec<RunResult>> {
+        let rows = load_one(ctx, ResultsKey(self.0.id))
+            .await?
+            .unwrap_or_default();
+        Ok(rows.into_iter().map(RunResult).collect())
+    }
+
+    async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        Ok(load_one(ctx, TagsKey(self.0.id)).await?.unwrap_or_default())
+    }
+
+    async fn projects(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        Ok(load_one(ctx, ProjectsKey(self.0.id))
+            .await?
+            .unwrap_or_default())
+    }
+}
+
+/// One metric value of a run under one filter; immutable.
+pub struct RunResult(pub run_result::Model);
+
+#[Object(name = "Result")]
+impl RunResult {
+    async fn metric(&self, ctx: &Context<'_>) -> Result<Option<Metric>> {
+        Ok(load_one(ctx, MetricKey(self.0.metric_id))
+            .await?
+            .map(Metric))
+    }
+
+    /// lm-eval's post-processing variant (`none`, `strict-match`).
+    async fn filter(&self) -> &str {
+        &self.0.filter
+    }
+
+    /// The value; `null` unless `valueKind` is `FINITE`.
+    async fn value(&self) -> Option<f64> {
+        self.0.value
+    }
+
+    async fn value_kind(&self) -> NumberKind {
+        NumberKind::from_stored(&self.0.value_kind)
+    }
+
+    /// The standard error; `null` unless `stderrKind` is `FINITE`.
+    async fn stderr(&self) -> Option<f64> {
+        self.0.stderr
+    }
+
+    async fn stderr_kind(&self) -> NumberKind {
+        NumberKind::from_stored(&self.0.stderr_kind)
+    }
+}
+
+/// One of a model's scores, with the run it came from.
+pub struct Score(pub model_profile::Score);
+
+#[Object]
+impl Score {
+    async fn task(&self) -> Task {
+        Task(self.0.task.clone())
+    }
+
+    async fn n_shot(&self) -> Option<i32> {
+        self.0.run.n_shot
+    }
+
+    async fn revision(&self) -> Option<&str> {
+        self.0.run.revision.as_deref()
+    }
+
+    async fn result(&self) -> RunResult {
+        RunResult(self.0.result.clone())
+    }
+
+    async fn run(&self) -> Run {
+        Run(self.0.run.clone())
+    }
+}
+
+/// Everything that must match for results to be ranked together.
+#[derive(SimpleObject)]
+pub struct Configuration {
+    /// `null` when the task records no version.
+    pub task_version: Option<String>,
+    pub n_shot: Option<i32>,
+    pub filter: String,
+    /// How many distinct models have a comparable run.
+    pub models: u64,
+    /// How many comparable runs exist (re-runs and revisions included).
+    pub runs: u64,
+}
+
+impl From<leaderboard::ConfigurationSummary> for Configuration {
+    fn from(summary: leaderboard::ConfigurationSummary) -> Self {
+        let configuration = summary.configuration;
+        Self {
+            task_version: Some(configuration.task_version).filter(|v| !v.is_empty()),
+            n_shot: configuration.n_shot,
+            filter: configuration.filter,
+            models: summary.models as u64,
+            runs: summary.runs as u64,
+        }
+    }
+}
+
+/// Models ranked on one task × metric × configuration.
+pub struct Leaderboard(pub leaderboard::Leaderboard);
+
+#[Object]
+impl Leaderboard {
+    async fn task(&self) -> &str {
+        &self.0.task
+    }
+
+    async fn metric(&self) -> Metric {
+        Metric(self.0.metric.clone())
+    }
+
+    /// The configuration shown; `null` when no comparable run matches.
+    async fn configuration(&self) -> Option<Configuration> {
+        self.0.configuration.clone().map(Configuration::from)
+    }
+
+    /// Configurations with data that are not shown, most models first.
+    async fn other_configurations(&self) -> Vec<Configuration> {
+        self.0
+            .other_configurations
+            .iter()
+            .cloned()
+            .map(Configuration::from)
+            .collect()
+    }
+
+    /// False when the metric has no known direction; `unrankedReason` says why.
+    async fn ranked(&self) -> bool {
+        self.0.unranked_reason.is_none()
+    }
+
+    async fn unranked_reason(&self) -> Option<&str> {
+        self.0.unranked_reason.as_deref()
+    }
+
+    /// Runs left out because `--limit` truncated them.
+    async fn truncated_runs(&self) -> u64 {
+        self.0.truncated_runs as u64
+    }
+
+    /// Best first; entries that cannot be ranked (no finite value) come last.
+    async fn entries(&self) -> Vec<LeaderboardEntry> {
+        self.0
+            .entries
+            .iter()
+            .cloned()
+            .map(LeaderboardEntry)
+            .collect()
+    }
+}
+
+/// One model's place on a leaderboard.
+pub struct LeaderboardEntry(pub leaderboard::Entry);
+
+#[Object]
+impl LeaderboardEntry {
+    /// 1-based; tied values share a rank. `null` when the entry cannot be ranked.
+    async fn rank(&self) -> Option<u64> {
+        self.0.rank.map(|rank| rank as u64)
+    }
+
+    /// The value; `null` unless `valueKind` is `FINITE`.
+    async fn value(&self) -> Option<f64> {
+        self.0.result.value
+    }
+
+    async fn value_kind(&self) -> NumberKind {
+        NumberKind::from_stored(&self.0.result.value_kind)
+    }
+
+    /// The standard error; `null` unless `stderrKind` is `FINITE`.
+    async fn stderr(&self) -> Option<f64> {
+        self.0.result.stderr
+    }
+
+    async fn stderr_kind(&self) -> NumberKind {
+        NumberKind::from_stored(&self.0.result.stderr_kind)
+    }
+
+    async fn model(&self) -> Model {
+        Model(self.0.model.clone())
+    }
+
+    /// The revision evaluated; `null` for the main weights.
+    async fn revision(&self) -> Option<&str> {
+        self.0.run.revision.as_deref()
+    }
+
+    async fn run(&self) -> Run {
+        Run(self.0.run.clone())
+    }
+}
+
+/// Returns the request's database connection.
+pub fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection> {
+    ctx.data::<DatabaseConnection>()
+}
+
+/// Loads a run by id through the request's loaders.
+pub async fn run_by_id(ctx: &Context<'_>, id: Uuid) -> Result<Option<Run>> {
+    Ok(load_one(ctx, RunKey(id)).await?.map(Run))
+}

@@ -1,0 +1,13 @@
+//! Ingestion: importers that turn evaluation-result files into the
+//! format-neutral shape in [`parsed`], and the code that stores that shape.
+//!
+//! Format readers only read bytes and build values; only `store` and `batch`
+//! touch the database.
+
+pub mod batch;
+pub mod file_error;
+pub mod lenient_json;
+pub mod lm_eval;
+pub mod parsed;
+pub mod source;
+pub mod store;

@@ -1,0 +1,120 @@
+//! The format-neutral shape every importer produces and the store consumes.
+//!
+//! Importers only read bytes and build these values; they never touch the
+//! database. Everything the store needs to decide identity (run ids, model
+//! aliases, task rows) is here, already translated into Yardstick's terms
+//! (see the glossary: model, revision, task, metric, filter, n-shot).
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+/// A number as the source wrote it; non-finite values are kept, never turned into 0.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Number {
+    Finite(f64),
+    NaN,
+    PositiveInfinity,
+    NegativeInfinity,
+}
+
+/// A measured quantity (a metric value or its stderr) and why it may be absent.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Measured {
+    Present(Number),
+    /// The source wrote the string `"N/A"` (lm-eval does this for group stderrs)
+    /// or `null`: the key is there, the value is not.
+    NotAvailable,
+    /// The source has no such key at all (v0.3 `em`/`f1` carry no stderr).
+    Missing,
+}
+
+/// Where a model's identity was found, which decides how it is normalised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelSource {
+    /// A hub id such as `Qwen/Qwen2.5-7B` (also `gpt2`, `gpt-4o-mini`).
+    Hub(String),
+    /// A filesystem path such as `/workspace/RWKV-x070-Pile-1.47B-…`.
+    LocalPath(String),
+}
+
+/// The model a run evaluated, as identified inside the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelRef {
+    pub source: ModelSource,
+    /// A weights snapshot (`step143000`, a commit); `None` when the file names none
+    /// or names the default branch (`main`).
+    pub revision: Option<String>,
+}
+
+/// One metric value of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedResult {
+    pub metric: String,
+    /// lm-eval's post-processing variant; v0.3 files count as `none`.
+    pub filter: String,
+    pub value: Measured,
+    pub stderr: Measured,
+    /// The file's own statement of the metric's direction, when it has one.
+    pub higher_is_better: Option<bool>,
+}
+
+/// One evaluation of one model on one task, as read from a source file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedRun {
+    /// The task key exactly as the file names it (`arc_easy`, `hendrycksTest-anatomy`).
+    pub task: String,
+    /// The task version as text (`0`, `1`, `0.1`, `Yaml`); integral numbers lose
+    /// their fraction so `1` and `1.0` compare equal. `None` for groups without one.
+    pub task_version: Option<String>,
+    /// The task's own configuration block (v0.4 `configs[task]`), if present.
+    pub task_config: Option<Value>,
+    /// The subtasks when this task is a group (v0.4 `group_subtasks`), else empty.
+    pub subtasks: Vec<String>,
+    pub n_shot: Option<i32>,
+    /// `--limit` as the harness recorded it; a run with a limit is truncated.
+    pub limit: Option<f64>,
+    /// `n-samples` original / effective counts, when recorded.
+    pub samples_original: Option<i64>,
+    pub samples_effective: Option<i64>,
+    pub results: Vec<ParsedResult>,
+}
+
+/// Which generation of which harness produced a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceFormat {
+    LmEvalV03,
+    LmEvalV04,
+}
+
+impl SourceFormat {
+    /// Returns the harness name stored on every run of this format.
+    pub fn harness(self) -> &'static str {
+        match self {
+            Self::LmEvalV03 | Self::LmEvalV04 => "lm-evaluation-harness",
+        }
+    }
+}
+
+/// Everything one results file holds: one run per task, sharing a model and config.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedFile {
+    pub format: SourceFormat,
+    /// The harness version when the file says it (`lm_eval_version`), else `None`;
+    /// v0.3 files record `0.3` here since the generation is certain.
+    pub harness_version: Option<String>,
+    /// `None` only when the file carries no model identity at all; the caller may
+    /// then supply one (`ingest --model`) or reject the file.
+    pub model: Option<ModelRef>,
+    /// The run-level configuration block as JSON (v0.3/v0.4 `config`), verbatim
+    /// apart from non-finite numbers, which are written as strings.
+    pub config: Value,
+    /// When the evaluation ran (v0.4 `date`, a unix timestamp); v0.3 has none.
+    pub evaluated_at: Option<DateTime<Utc>>,
+    /// Seconds the evaluation took: `total_evaluation_time_seconds`, else
+    /// `end_time - start_time` (monotonic-clock readings, not epochs, so only
+    /// their difference means anything).
+    pub duration_seconds: Option<f64>,
+    /// The git commit of the harness when recorded.
+    pub harness_commit: Option<String>,
+    pub runs: Vec<ParsedRun>,
+}

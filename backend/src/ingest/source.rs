@@ -1,0 +1,130 @@
+//! Decides what a file on disk is: results to store, something to skip (with
+//! the reason), or a broken file to reject (with a coded error).
+//!
+//! Detection reads the content, not just the name, and never guesses
+//! silently: every skip says what the file was taken for.
+
+use std::path::Path;
+
+use super::file_error::{ErrorCode, FileError, JsonPath};
+use super::lm_eval::{self, Outcome, Shape};
+use super::parsed::ParsedFile;
+
+/// What a file turned out to be.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Classified {
+    /// Results with (possibly) a model identity of their own.
+    Results(ParsedFile),
+    /// A bare results map: storable only when the user names the model.
+    BareResults(ParsedFile),
+    /// Not imported by this version; not an error.
+    Skipped(String),
+    /// A results file that cannot be read.
+    Rejected(FileError),
+}
+
+/// Classifies `bytes` read from `path`.
+pub fn classify(path: &Path, bytes: &[u8]) -> Classified {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default();
+    if let Some(reason) = skip_by_name(name, &extension.to_lowercase()) {
+        return Classified::Skipped(reason.to_string());
+    }
+    match lm_eval::parse_bytes(bytes) {
+        Ok(Outcome::Results {
+            shape: Shape::BareResults,
+            file,
+        }) => Classified::BareResults(file),
+        Ok(Outcome::Results { file, .. }) => Classified::Results(file),
+        Ok(Outcome::NotLmEval(reason)) => Classified::Skipped(format!(
+            "{}: not an lm-evaluation-harness results file; its importer is not available yet",
+            reason.reason()
+        )),
+        Err(error) if extension != "json" && error.code == ErrorCode::InvalidJson => {
+            Classified::Skipped(format!(
+                "unrecognised format: `.{extension}` file that is not JSON"
+            ))
+        }
+        Err(error) => Classified::Rejected(error),
+    }
+}
+
+/// Formats recognised by name alone, whose importers come later.
+fn skip_by_name(name: &str, extension: &str) -> Option<&'static str> {
+    let reason = match extension {
+        "jsonl" if name.starts_with("samples_") => {
+            "lm-eval per-sample log (`samples_*.jsonl`); per-sample results are not imported yet"
+        }
+        "jsonl" => "JSON Lines file; no JSON Lines importer is available yet",
+        "eval" => "Inspect log (`.eval` zip); its importer is not available yet",
+        "csv" => "CSV leaderboard; its importer is not available yet",
+        "yaml" | "yml" => "YAML file; no YAML importer is available yet",
+        "md" | "markdown" => "documentation, not results",
+        _ => return None,
+    };
+    Some(reason)
+}
+
+impl FileError {
+    /// The file could not be read from disk.
+    pub fn io(path: &Path, reason: &str) -> Self {
+        Self {
+            code: ErrorCode::Unreadable,
+            path: JsonPath::root().to_string(),
+            message: format!("Cannot read `{}`: {reason}.", path.display()),
+        }
+    }
+
+    /// The file holds results but no model identity, and none was given.
+    pub fn model_unresolved() -> Self {
+        Self {
+            code: ErrorCode::ModelUnresolved,
+            path: "$.config.model_args".to_string(),
+            message: "No model could be identified (no `model_name`, no `pretrained=` in \
+                      `model_args`); name it with `--model`."
+                .to_string(),
+        }
+    }
+
+    /// The database refused the file part-way; the transaction was rolled back.
+    pub fn store_failed() -> Self {
+        Self {
+            code: ErrorCode::StoreFailed,
+            path: JsonPath::root().to_string(),
+            message: "The database refused the file's content; nothing from it was stored."
+                .to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_logs_are_skipped_by_name() {
+        let classified = classify(Path::new("samples_asdiv_2024.jsonl"), b"{}");
+        assert!(matches!(classified, Classified::Skipped(reason) if reason.contains("per-sample")));
+    }
+
+    #[test]
+    fn broken_json_files_are_rejected_with_a_code() {
+        let classified = classify(Path::new("results.json"), b"{\"results\": ");
+        let Classified::Rejected(error) = classified else {
+            panic!("expected a rejection, got {classified:?}");
+        };
+        assert_eq!(error.code, ErrorCode::InvalidJson);
+    }
+
+    #[test]
+    fn non_json_text_files_are_skipped() {
+        let classified = classify(Path::new("notes.txt"), b"hello");
+        assert!(matches!(classified, Classified::Skipped(reason) if reason.contains("`.txt`")));
+    }
+}

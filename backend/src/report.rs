@@ -1,0 +1,96 @@
+//! What `yardstick ingest` shows a person: a progress bar over the files, one
+//! line per file that was not stored (with its reason or error), and a summary.
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::ingest::batch::{Outcome, Progress, Summary};
+
+/// A terminal progress bar; hidden automatically when output is not a terminal.
+pub struct ProgressReport {
+    bar: ProgressBar,
+}
+
+impl Default for ProgressReport {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ProgressReport {
+    /// Creates a bar that is drawn once the number of files is known.
+    pub fn new() -> Self {
+        let bar = ProgressBar::hidden();
+        Self { bar }
+    }
+
+    /// Clears the bar and prints the summary.
+    pub fn finish(&self, summary: &Summary) {
+        self.bar.finish_and_clear();
+        eprintln!("{}", summary_text(summary));
+        tracing::info!(
+            files = summary.files,
+            stored = summary.stored,
+            already_stored = summary.already_stored,
+            duplicates = summary.duplicates,
+            skipped = summary.skipped,
+            rejected = summary.rejected,
+            runs = summary.runs,
+            results = summary.results,
+            duration_ms = summary.elapsed.as_millis() as u64,
+            "ingest finished"
+        );
+    }
+}
+
+impl Progress for ProgressReport {
+    fn start(&self, files: usize) {
+        self.bar.set_length(files as u64);
+        self.bar
+            .set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        if let Ok(style) =
+            ProgressStyle::with_template("{bar:40} {pos}/{len} files {elapsed} {wide_msg}")
+        {
+            self.bar.set_style(style);
+        }
+    }
+
+    fn finished(&self, path: &str, outcome: &Outcome) {
+        self.bar.inc(1);
+        if let Some(line) = outcome_line(path, outcome) {
+            self.bar.suspend(|| eprintln!("{line}"));
+        }
+    }
+}
+
+/// Returns the line printed for a file, or `None` for a stored file.
+pub fn outcome_line(path: &str, outcome: &Outcome) -> Option<String> {
+    match outcome {
+        Outcome::Stored(_) => None,
+        Outcome::AlreadyStored => Some(format!("unchanged {path}: already stored, nothing new")),
+        Outcome::Duplicate { of } => Some(format!("skipped {path}: same as {of}")),
+        Outcome::Skipped { reason } => Some(format!("skipped {path}: {reason}")),
+        Outcome::Rejected(error) => Some(format!(
+            "error[{}] {path}: at {}: {}",
+            error.code, error.path, error.message
+        )),
+    }
+}
+
+/// Formats the end-of-ingest summary.
+pub fn summary_text(summary: &Summary) -> String {
+    format!(
+        "{} files in {:.2} s: {} stored, {} already stored, {} duplicates, {} skipped, \
+         {} rejected; {} runs and {} results stored ({:.1} files/s, {:.0} results/s)",
+        summary.files,
+        summary.elapsed.as_secs_f64(),
+        summary.stored,
+        summary.already_stored,
+        summary.duplicates,
+        summary.skipped,
+        summary.rejected,
+        summary.runs,
+        summary.results,
+        summary.files_per_second(),
+        summary.results_per_second(),
+    )
+}

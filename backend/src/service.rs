@@ -1,0 +1,12 @@
+//! Plain async functions per domain; resolvers and the CLI call these.
+//!
+//! Every function takes a connection (`&impl ConnectionTrait`), so the whole
+//! domain is testable without GraphQL or HTTP.
+
+pub mod catalog;
+pub mod direction;
+pub mod identity;
+pub mod leaderboard;
+pub mod model_profile;
+pub mod page;
+pub mod run;

@@ -1,0 +1,154 @@
+//! Dimension listings and look-ups: models, tasks, metrics, projects, tags.
+
+use entity::{metric, ml_model, model_alias, project, tag, task, task_group_member};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
+};
+
+use super::identity;
+use super::page::{Page, PageRequest};
+use crate::error::ServiceResult;
+
+async fn page_of<E, C>(
+    db: &C,
+    select: Select<E>,
+    page: PageRequest,
+) -> ServiceResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    let total = select.clone().count(db).await?;
+    let items = select.offset(page.offset).limit(page.limit).all(db).await?;
+
+    Ok(Page {
+        items,
+        offset: page.offset,
+        total,
+    })
+}
+
+/// Lists models by name; `search` keeps names containing it, ignoring case.
+pub async fn list_models(
+    db: &impl ConnectionTrait,
+    search: Option<&str>,
+    page: PageRequest,
+) -> ServiceResult<Page<ml_model::Model>> {
+    let mut select = ml_model::Entity::find().order_by_asc(ml_model::Column::Name);
+    if let Some(search) = search.filter(|s| !s.is_empty()) {
+        let pattern = format!("%{}%", search.to_lowercase());
+        let lower_name = Func::lower(Expr::col(ml_model::Column::Name));
+        select = select.filter(Expr::expr(lower_name).like(pattern));
+    }
+    page_of(db, select, page).await
+}
+
+/// Finds a model by any of its spellings (aliases match ignoring case).
+pub async fn find_model(
+    db: &impl ConnectionTrait,
+    name: &str,
+) -> ServiceResult<Option<ml_model::Model>> {
+    let alias = model_alias::Entity::find()
+        .filter(model_alias::Column::AliasKey.eq(identity::alias_key(name)))
+        .one(db)
+        .await?;
+    let Some(alias) = alias else {
+        return Ok(None);
+    };
+
+    Ok(ml_model::Entity::find_by_id(alias.model_id).one(db).await?)
+}
+
+/// Lists tasks by name, version and configuration; `name` keeps one task's rows.
+pub async fn list_tasks(
+    db: &impl ConnectionTrait,
+    name: Option<&str>,
+    page: PageRequest,
+) -> ServiceResult<Page<task::Model>> {
+    let mut select = task::Entity::find()
+        .order_by_asc(task::Column::Name)
+        .order_by_asc(task::Column::Version)
+        .order_by_asc(task::Column::Id);
+    if let Some(name) = name {
+        select = select.filter(task::Column::Name.eq(name));
+    }
+    page_of(db, select, page).await
+}
+
+/// Lists metrics by name.
+pub async fn list_metrics(
+    db: &impl ConnectionTrait,
+    page: PageRequest,
+) -> ServiceResult<Page<metric::Model>> {
+    page_of(
+        db,
+        metric::Entity::find().order_by_asc(metric::Column::Name),
+        page,
+    )
+    .await
+}
+
+/// Lists projects by name.
+pub async fn list_projects(
+    db: &impl ConnectionTrait,
+    page: PageRequest,
+) -> ServiceResult<Page<project::Model>> {
+    page_of(
+        db,
+        project::Entity::find().order_by_asc(project::Column::Name),
+        page,
+    )
+    .await
+}
+
+/// Lists tags by name.
+pub async fn list_tags(
+    db: &impl ConnectionTrait,
+    page: PageRequest,
+) -> ServiceResult<Page<tag::Model>> {
+    page_of(
+        db,
+        tag::Entity::find().order_by_asc(tag::Column::Name),
+        page,
+    )
+    .await
+}
+
+/// Returns the subtasks of a task group, in name order; empty for a plain task.
+pub async fn subtasks(db: &impl ConnectionTrait, group: &str) -> ServiceResult<Vec<String>> {
+    Ok(task_group_member::Entity::find()
+        .select_only()
+        .column(task_group_member::Column::MemberName)
+        .filter(task_group_member::Column::GroupName.eq(group))
+        .order_by_asc(task_group_member::Column::MemberName)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// Returns the groups a task belongs to, in name order.
+pub async fn groups_of(db: &impl ConnectionTrait, member: &str) -> ServiceResult<Vec<String>> {
+    Ok(task_group_member::Entity::find()
+        .select_only()
+        .column(task_group_member::Column::GroupName)
+        .filter(task_group_member::Column::MemberName.eq(member))
+        .order_by_asc(task_group_member::Column::GroupName)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// Returns every spelling that resolves to a model.
+pub async fn aliases(db: &impl ConnectionTrait, model_id: i64) -> ServiceResult<Vec<String>> {
+    Ok(model_alias::Entity::find()
+        .select_only()
+        .column(model_alias::Column::Spelling)
+        .filter(model_alias::Column::ModelId.eq(model_id))
+        .order_by_asc(model_alias::Column::Spelling)
+        .into_tuple()
+        .all(db)
+        .await?)
+}

@@ -1,0 +1,152 @@
+//! Metric directions and known ranges for metrics whose source says nothing.
+//!
+//! lm-eval v0.4 files state `higher_is_better` per metric; v0.3 files do not,
+//! so this checked-in table supplies the direction for the metrics they use.
+//! A metric absent from both is stored with direction `unknown` and is listed
+//! but never ranked.
+
+/// Which way a metric improves.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Direction {
+    Higher,
+    Lower,
+    /// Best at a given value (`pct_stereotype` is ideal at 0.5).
+    Ideal(f64),
+    Unknown,
+}
+
+impl Direction {
+    /// Returns the text stored in `metric.direction`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Higher => "higher",
+            Self::Lower => "lower",
+            Self::Ideal(_) => "ideal",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    /// Rebuilds a direction from its stored text and ideal value.
+    pub fn from_stored(direction: &str, ideal_value: Option<f64>) -> Self {
+        match (direction, ideal_value) {
+            ("higher", _) => Self::Higher,
+            ("lower", _) => Self::Lower,
+            ("ideal", Some(ideal)) => Self::Ideal(ideal),
+            _ => Self::Unknown,
+        }
+    }
+}
+
+/// What Yardstick knows about a metric before any file speaks of it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MetricFacts {
+    pub direction: Direction,
+    pub range: Option<(f64, f64)>,
+}
+
+const UNIT: Option<(f64, f64)> = Some((0.0, 1.0));
+const NON_NEGATIVE: Option<(f64, f64)> = Some((0.0, f64::INFINITY));
+
+/// Returns the built-in facts for `metric`, or `None` when the table has none.
+pub fn builtin(metric: &str) -> Option<MetricFacts> {
+    let facts = |direction, range| Some(MetricFacts { direction, range });
+    match metric {
+        "acc"
+        | "acc_norm"
+        | "mc1"
+        | "mc2"
+        | "multiple_choice_grade"
+        | "exact_match"
+        | "exact_match_original"
+        | "exact_str_match"
+        | "em"
+        | "prompt_level_strict_acc"
+        | "inst_level_strict_acc"
+        | "prompt_level_loose_acc"
+        | "inst_level_loose_acc" => facts(Direction::Higher, UNIT),
+        // SQuAD-style scores are percentages in v0.3 files but fractions
+        // elsewhere, so no range is claimed for them.
+        "f1" | "exact" | "best_exact" | "best_f1" | "HasAns_exact" | "HasAns_f1"
+        | "NoAns_exact" | "NoAns_f1" | "bleu" | "chrf" | "ter_inverse" => {
+            facts(Direction::Higher, None)
+        }
+        "mcc" => facts(Direction::Higher, Some((-1.0, 1.0))),
+        "ppl" | "perplexity" | "word_perplexity" | "byte_perplexity" | "bits_per_byte" | "mae"
+        | "mse" | "ter" => facts(Direction::Lower, NON_NEGATIVE),
+        "likelihood_difference" => facts(Direction::Lower, None),
+        "pct_stereotype" => facts(Direction::Ideal(0.5), UNIT),
+        _ => None,
+    }
+}
+
+/// Decides a metric's facts from the file's own statement and the built-in table.
+///
+/// The file wins on direction because it describes the metric as that harness
+/// computed it; the table still supplies the range.
+pub fn resolve(metric: &str, higher_is_better: Option<bool>) -> (MetricFacts, &'static str) {
+    let table = builtin(metric);
+    let range = table.and_then(|facts| facts.range);
+    match (higher_is_better, table) {
+        (Some(true), _) => (
+            MetricFacts {
+                direction: Direction::Higher,
+                range,
+            },
+            "file",
+        ),
+        (Some(false), _) => (
+            MetricFacts {
+                direction: Direction::Lower,
+                range,
+            },
+            "file",
+        ),
+        (None, Some(facts)) => (facts, "builtin"),
+        (None, None) => (
+            MetricFacts {
+                direction: Direction::Unknown,
+                range: None,
+            },
+            "unknown",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v03_metrics_get_directions_from_the_table() {
+        assert_eq!(resolve("ppl", None).0.direction, Direction::Lower);
+        assert_eq!(resolve("acc", None).0.direction, Direction::Higher);
+        assert_eq!(
+            resolve("pct_stereotype", None).0.direction,
+            Direction::Ideal(0.5)
+        );
+    }
+
+    #[test]
+    fn the_file_overrides_the_table() {
+        let (facts, source) = resolve("acc", Some(false));
+        assert_eq!((facts.direction, source), (Direction::Lower, "file"));
+        assert_eq!(facts.range, UNIT);
+    }
+
+    #[test]
+    fn unknown_metrics_stay_unknown() {
+        let (facts, source) = resolve("bits_of_magic", None);
+        assert_eq!((facts.direction, source), (Direction::Unknown, "unknown"));
+    }
+
+    #[test]
+    fn stored_text_round_trips() {
+        for direction in [Direction::Higher, Direction::Lower, Direction::Ideal(0.5)] {
+            let ideal = match direction {
+                Direction::Ideal(value) => Some(value),
+                _ => None,
+            };
+            assert_eq!(Direction::from_stored(direction.as_str(), ideal), direction);
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! The one migrator for PostgreSQL and SQLite.
+//!
+//! Migrations describe tables with sea-query so both backends share one
+//! definition; they branch per backend only where SQLite lacks a feature
+//! (adding foreign keys after the fact, roles and grants). This crate never
+//! imports `entity`: an old migration must keep its meaning when entities change.
+
+pub use sea_orm_migration::prelude::*;
+
+mod ddl;
+mod m20261204_000001_dimensions;
+mod m20261204_000002_facts;
+mod m20261204_000003_immutability;
+pub mod placement;
+
+pub use m20261204_000003_immutability::APP_ROLE;
+
+/// Lists every migration in the order it must be applied.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261204_000001_dimensions::Migration),
+            Box::new(m20261204_000002_facts::Migration),
+            Box::new(m20261204_000003_immutability::Migration),
+        ]
+    }
+}

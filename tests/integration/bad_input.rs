@@ -1,0 +1,154 @@
+//! Bad input: every kind of broken file gets one coded error naming the file
+//! and the JSON path, the other files are still stored, re-ingesting stores
+//! nothing new, and a file that fails half-way leaves no rows.
+
+use backend::ingest::batch::Outcome;
+use backend::ingest::file_error::{ErrorCode, FileError};
+use sea_orm::{DatabaseConnection, DbBackend};
+
+use crate::support::{Recorder, count, empty, ingest, options, real, scratch_files};
+
+const GOOD: &[u8] = br#"{"results": {"arc_easy": {"acc": 0.5, "acc_stderr": 0.01}},
+  "versions": {"arc_easy": 0},
+  "config": {"model": "hf-causal", "model_args": "pretrained=org/good-model", "num_fewshot": 0}}"#;
+
+fn rejection(recorder: &Recorder, file: &str) -> FileError {
+    match recorder.outcome_of(file) {
+        Some(Outcome::Rejected(error)) => error,
+        other => panic!("expected `{file}` to be rejected, got {other:?}"),
+    }
+}
+
+async fn check_bad_inputs(db: &DatabaseConnection) -> anyhow::Result<()> {
+    let folder = scratch_files(&[
+        ("good.json", GOOD),
+        ("truncated.json", br#"{"results": {"arc_easy": {"acc": 0.5"#),
+        (
+            "wrong_type.json",
+            br#"{"results": {"arc_easy": {"acc,none": {"oops": 1}}}, "configs": {},
+                "model_name": "org/m", "config": {}}"#,
+        ),
+        (
+            "no_model.json",
+            br#"{"results": {"arc_easy": {"acc": 0.5}}, "versions": {}, "config": {}}"#,
+        ),
+        (
+            "latin1.json",
+            b"{\"results\": {\"caf\xe9\": {\"acc\": 0.5}}}",
+        ),
+        ("notes.txt", b"not json at all"),
+    ])?;
+    let (summary, recorder) = ingest(db, &[folder], &options()).await?;
+    assert_eq!(
+        (summary.stored, summary.skipped, summary.rejected),
+        (1, 1, 4)
+    );
+
+    let truncated = rejection(&recorder, "truncated.json");
+    assert_eq!(
+        (truncated.code, truncated.path.as_str()),
+        (ErrorCode::InvalidJson, "$")
+    );
+    assert!(
+        truncated.message.contains("line 1"),
+        "{}",
+        truncated.message
+    );
+    let wrong_type = rejection(&recorder, "wrong_type.json");
+    assert_eq!(wrong_type.code, ErrorCode::InvalidField);
+    assert_eq!(wrong_type.path, r#"$.results.arc_easy["acc,none"]"#);
+    assert!(
+        wrong_type.message.contains(r#"`{"oops":1}`"#),
+        "{}",
+        wrong_type.message
+    );
+    let no_model = rejection(&recorder, "no_model.json");
+    assert_eq!(no_model.code, ErrorCode::ModelUnresolved);
+    assert_eq!(
+        rejection(&recorder, "latin1.json").code,
+        ErrorCode::InvalidJson
+    );
+    assert_eq!(count(db, "SELECT count(*) FROM run").await, 1);
+    assert_eq!(
+        count(
+            db,
+            "SELECT count(*) FROM ingest_event WHERE outcome = 'rejected'"
+        )
+        .await,
+        4
+    );
+
+    Ok(())
+}
+
+#[tokio::test]
+async fn bad_files_are_rejected_with_codes_on_postgres() -> anyhow::Result<()> {
+    check_bad_inputs(&empty(DbBackend::Postgres).await?).await
+}
+
+#[tokio::test]
+async fn bad_files_are_rejected_with_codes_on_sqlite() -> anyhow::Result<()> {
+    check_bad_inputs(&empty(DbBackend::Sqlite).await?).await
+}
+
+#[tokio::test]
+async fn reingesting_stores_nothing_new_and_copies_are_skipped() -> anyhow::Result<()> {
+    let db = empty(DbBackend::Postgres).await?;
+    let folder = real("lm-eval-harness-v0.4-pr2809/results/Qwen__Qwen2.5-3B");
+
+    let (first, _) = ingest(&db, &[folder.clone()], &options()).await?;
+    let runs = count(&db, "SELECT count(*) FROM run").await;
+    let results = count(&db, "SELECT count(*) FROM run_result").await;
+    assert_eq!((first.stored, first.runs), (1, 78));
+    assert_eq!(runs, 78);
+
+    let (second, _) = ingest(&db, &[folder.clone()], &options()).await?;
+    assert_eq!(
+        (second.stored, second.already_stored, second.runs),
+        (0, 1, 0)
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM run").await, runs);
+    assert_eq!(count(&db, "SELECT count(*) FROM run_result").await, results);
+
+    let original = std::fs::read_dir(&folder)?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .find(|path| path.extension().is_some_and(|e| e == "json"))
+        .ok_or_else(|| anyhow::anyhow!("no results file in {}", folder.display()))?;
+    let copy = scratch_files(&[("copy.json", &std::fs::read(&original)?)])?;
+    let (third, recorder) = ingest(&db, &[copy], &options()).await?;
+    assert_eq!(third.duplicates, 1);
+    let Some(Outcome::Duplicate { of }) = recorder.outcome_of("copy.json") else {
+        panic!("the copy was not reported as a duplicate");
+    };
+    assert_eq!(of, original.display().to_string());
+    assert_eq!(count(&db, "SELECT count(*) FROM run").await, runs);
+
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_file_refused_half_way_leaves_no_rows() -> anyhow::Result<()> {
+    let db = empty(DbBackend::Postgres).await?;
+    // PostgreSQL refuses NUL in text; the second task's name has one, so the
+    // first task's run is inserted and then must be rolled back.
+    let half_bad = br#"{"results": {"arc_easy": {"acc": 0.5}, "bad\u0000task": {"acc": 0.1}},
+      "versions": {"arc_easy": 0, "bad\u0000task": 0},
+      "config": {"model_args": "pretrained=org/half", "num_fewshot": 0}}"#;
+    let folder = scratch_files(&[("half.json", half_bad), ("good.json", GOOD)])?;
+
+    let (summary, recorder) = ingest(&db, &[folder], &options()).await?;
+    assert_eq!((summary.stored, summary.rejected), (1, 1));
+    assert_eq!(
+        rejection(&recorder, "half.json").code,
+        ErrorCode::StoreFailed
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM run").await, 1);
+    assert_eq!(count(&db, "SELECT count(*) FROM run_result").await, 1);
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM ml_model WHERE name = 'org/half'").await,
+        0
+    );
+
+    Ok(())
+}

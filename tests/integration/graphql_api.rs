@@ -1,0 +1,209 @@
+//! The GraphQL API's contract: the checked-in schema, error objects, Relay
+//! pagination, run filters, and the HTTP endpoints.
+
+use actix_web::{App, test as actix};
+use backend::explorer::ExplorerAssets;
+use backend::ingest::store::Attachments;
+use backend::server::{AppState, routes};
+use sea_orm::DbBackend;
+use serde_json::{Value, json};
+
+use crate::support::{data, empty, graphql, ingest, options, real, real_postgres};
+
+#[test]
+fn the_checked_in_schema_is_current() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../backend/schema.graphql");
+    let checked_in = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        checked_in == backend::graphql::sdl(),
+        "backend/schema.graphql is stale; regenerate it with \
+         `cargo run -p backend -- schema > backend/schema.graphql`"
+    );
+}
+
+#[tokio::test]
+async fn unknown_names_give_whole_coded_errors() -> anyhow::Result<()> {
+    let db = empty(DbBackend::Sqlite).await?;
+    let response = graphql(
+        &db,
+        r#"{ leaderboard(task: "nope", metric: "acc") { task } }"#,
+    )
+    .await;
+    assert_eq!(
+        response["errors"],
+        json!([{
+            "message": "task `nope` was not found",
+            "locations": [{"line": 1, "column": 3}],
+            "path": ["leaderboard"],
+            "extensions": {"code": "task_not_found"}
+        }])
+    );
+    let response = graphql(&db, r#"{ models(after: "garbage") { totalCount } }"#).await;
+    assert_eq!(
+        response["errors"][0]["extensions"],
+        json!({"code": "invalid_cursor"})
+    );
+    let response = graphql(&db, r#"{ models(first: 100000) { totalCount } }"#).await;
+    assert_eq!(
+        response["errors"][0]["extensions"],
+        json!({"code": "invalid_argument"})
+    );
+    assert_eq!(
+        data(&db, r#"{ model(name: "nobody") { name } }"#).await,
+        json!({"model": null})
+    );
+
+    Ok(())
+}
+
+#[tokio::test]
+async fn connections_page_forward_without_gaps() -> anyhow::Result<()> {
+    let (db, _) = real_postgres().await?;
+    let first = data(
+        &db,
+        "{ models(first: 3) { totalCount pageInfo { hasNextPage endCursor }
+        edges { node { name } } } }",
+    )
+    .await;
+    let total = first["models"]["totalCount"].as_u64().unwrap_or_default();
+    assert_eq!(total, 71);
+    assert_eq!(first["models"]["pageInfo"]["hasNextPage"], true);
+    let cursor = first["models"]["pageInfo"]["endCursor"]
+        .as_str()
+        .unwrap_or_default();
+    let query =
+        format!(r#"{{ models(first: 3, after: "{cursor}") {{ edges {{ node {{ name }} }} }} }}"#);
+    let second = data(&db, &query).await;
+    let names = |page: &Value| -> Vec<String> {
+        let edges = page["models"]["edges"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        edges
+            .iter()
+            .filter_map(|e| e["node"]["name"].as_str().map(str::to_string))
+            .collect()
+    };
+    let (first, second) = (names(&first), names(&second));
+    assert_eq!(first.len() + second.len(), 6);
+    assert!(first.iter().all(|name| !second.contains(name)));
+    assert!(
+        first.last() < second.first(),
+        "pages are in name order: {first:?} {second:?}"
+    );
+
+    Ok(())
+}
+
+#[tokio::test]
+async fn runs_filter_by_tag_project_model_and_time() -> anyhow::Result<()> {
+    let db = empty(DbBackend::Postgres).await?;
+    let tagged = backend::ingest::batch::IngestOptions {
+        attachments: Attachments {
+            projects: vec!["baselines".into()],
+            tags: vec!["qwen".into()],
+            model_tags: vec!["open-weights".into()],
+        },
+        ..options()
+    };
+    ingest(
+        &db,
+        &[real("lm-eval-harness-v0.4-pr2809/results/Qwen__Qwen2.5-3B")],
+        &tagged,
+    )
+    .await?;
+    ingest(
+        &db,
+        &[real("lm-eval-harness-v0.3-results/bloom/bloom-560m")],
+        &options(),
+    )
+    .await?;
+
+    let query = r#"{
+      tagged: runs(where: {tag: "qwen"}) { totalCount }
+      project: runs(where: {project: "baselines", task: "arc_easy"}) {
+        totalCount edges { node { tags projects model { name } } } }
+      bloom: runs(where: {model: "BIGSCIENCE/bloom-560m"}) { totalCount }
+      march: runs(where: {from: "2025-03-03T00:00:00Z", to: "2025-03-04T00:00:00Z"}) {
+        totalCount }
+      none: runs(where: {tag: "no-such-tag"}) { totalCount }
+      tags { totalCount edges { node { name } } }
+    }"#;
+    let data = data(&db, query).await;
+    assert_eq!(data["tagged"]["totalCount"], 78);
+    assert_eq!(
+        data["project"],
+        json!({"totalCount": 1, "edges": [{"node": {
+            "tags": ["qwen"], "projects": ["baselines"], "model": {"name": "Qwen/Qwen2.5-3B"}}}]})
+    );
+    assert_eq!(data["bloom"]["totalCount"], 85);
+    // Only the v0.4 file carries a date; v0.3 runs fall back to ingest time (now).
+    assert_eq!(data["march"]["totalCount"], 78);
+    assert_eq!(data["none"]["totalCount"], 0);
+    assert_eq!(data["tags"]["totalCount"], 2);
+    let inverted = graphql(
+        &db,
+        r#"{ runs(where: {from: "2025-03-04T00:00:00Z",
+        to: "2025-03-03T00:00:00Z"}) { totalCount } }"#,
+    )
+    .await;
+    assert_eq!(
+        inverted["errors"][0]["extensions"]["code"],
+        "invalid_argument"
+    );
+
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_run_carries_its_provenance() -> anyhow::Result<()> {
+    let db = empty(DbBackend::Sqlite).await?;
+    let file = real("lm-eval-harness-v0.3-results/bloom/bloom-560m/bloom-560m_xcopa_0-shot.json");
+    ingest(&db, &[file.clone()], &options()).await?;
+    let sha256 = backend::service::identity::sha256_hex(&std::fs::read(&file)?);
+    let id = backend::service::identity::run_id(&sha256, "xcopa_et");
+
+    let query = format!(
+        r#"{{ run(id: "{id}") {{ id harness harnessVersion config source {{ path sha256 }}
+            task {{ name }} results {{ metric {{ name }} value }} }} }}"#
+    );
+    let run = data(&db, &query).await["run"].clone();
+    assert_eq!(run["id"], id.to_string());
+    assert_eq!(run["harness"], "lm-evaluation-harness");
+    assert_eq!(
+        run["source"],
+        json!({"path": file.display().to_string(), "sha256": sha256})
+    );
+    assert_eq!(
+        run["config"]["model_args"],
+        "pretrained=bigscience/bloom-560m"
+    );
+    assert_eq!(run["task"]["name"], "xcopa_et");
+
+    Ok(())
+}
+
+#[actix_web::test]
+async fn http_serves_graphql_the_placeholder_and_health() -> anyhow::Result<()> {
+    let db = empty(DbBackend::Sqlite).await?;
+    let state = AppState::new(
+        db,
+        ExplorerAssets::new("/nonexistent"),
+        "/nonexistent".into(),
+    );
+    let app = actix::init_service(App::new().configure(|cfg| routes(cfg, &state))).await;
+
+    let request = actix::TestRequest::post()
+        .uri("/graphql")
+        .set_json(json!({"query": "{ metrics { totalCount } }"}))
+        .to_request();
+    let body: Value = actix::call_and_read_body_json(&app, request).await;
+    assert_eq!(body, json!({"data": {"metrics": {"totalCount": 0}}}));
+
+    let page = actix::call_and_read_body(&app, actix::TestRequest::get().uri("/").to_request());
+    assert!(String::from_utf8_lossy(&page.await).contains("GraphQL explorer"));
+    let health = actix::TestRequest::get().uri("/health").to_request();
+    assert_eq!(actix::call_and_read_body(&app, health).await, "ok");
+
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! Yardstick's integration tests: one binary, driving the real backend against
+//! real PostgreSQL (a private throwaway cluster) and SQLite, on the real
+//! sample files.
+
+mod bad_input;
+mod citus_readiness;
+mod graphql_api;
+mod immutability;
+mod ingest_real;
+mod migrations;
+mod pg_harness;
+mod support;

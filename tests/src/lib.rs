@@ -1,0 +1,3 @@
+//! Support code for Yardstick's integration tests and benchmark.
+
+pub mod pg;
