@@ -18,8 +18,16 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
 }
 
 /// Connects to `url` and applies every pending migration.
+///
+/// When nothing is pending the schema is only read, so a server connected as
+/// the application role (which may not create tables) starts as well.
 pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr> {
     let db = connect(url).await?;
+    let pending = Migrator::get_pending_migrations_read_only(&db).await;
+    if pending.is_ok_and(|pending| pending.is_empty()) {
+        tracing::info!(backend = ?db.get_database_backend(), "database ready, schema current");
+        return Ok(db);
+    }
     Migrator::up(&db, None).await?;
     tracing::info!(backend = ?db.get_database_backend(), "database ready, migrations applied");
 

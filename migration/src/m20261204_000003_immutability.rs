@@ -67,6 +67,8 @@ async fn up_postgres(db: &SchemaManagerConnection<'_>) -> Result<(), DbErr> {
         all.join(", ")
     ))
     .await?;
+    // `serve` and `ingest` check for pending migrations at start-up.
+    db.execute_unprepared(&format!("GRANT SELECT ON seaql_migrations TO {APP_ROLE};")).await?;
     // A metric first seen without a direction learns it from a later file.
     db.execute_unprepared(&format!("GRANT UPDATE ON metric TO {APP_ROLE};"))
         .await?;
@@ -119,7 +121,8 @@ impl MigrationTrait for Migration {
             }
         }
         if postgres {
-            let all: Vec<&str> = IMMUTABLE.iter().chain(DIMENSIONS).copied().collect();
+            let mut all: Vec<&str> = IMMUTABLE.iter().chain(DIMENSIONS).copied().collect();
+            all.push("seaql_migrations");
             db.execute_unprepared(&format!(
                 "REVOKE ALL ON {} FROM {APP_ROLE};",
                 all.join(", ")
