@@ -128,6 +128,7 @@ async fn runs_filter_by_tag_project_model_and_time() -> anyhow::Result<()> {
         totalCount }
       none: runs(where: {tag: "no-such-tag"}) { totalCount }
       tags { totalCount edges { node { name } } }
+      model(name: "Qwen/Qwen2.5-3B") { tags }
     }"#;
     let data = data(&db, query).await;
     assert_eq!(data["tagged"]["totalCount"], 78);
@@ -141,6 +142,7 @@ async fn runs_filter_by_tag_project_model_and_time() -> anyhow::Result<()> {
     assert_eq!(data["march"]["totalCount"], 78);
     assert_eq!(data["none"]["totalCount"], 0);
     assert_eq!(data["tags"]["totalCount"], 2);
+    assert_eq!(data["model"]["tags"], json!(["open-weights"]));
     let inverted = graphql(
         &db,
         r#"{ runs(where: {from: "2025-03-04T00:00:00Z",

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::connection::{PageConnection, connection, page_request};
-use super::types::{Label, Leaderboard, Metric, Model, Run, Task, db, run_by_id};
+use super::types::{Leaderboard, Metric, Model, Project, Run, Tag, Task, db, run_by_id};
 use crate::error::ServiceError;
 use crate::service::{self, catalog, leaderboard::LeaderboardQuery, run::RunWhere};
 
@@ -125,10 +125,10 @@ impl QueryRoot {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<PageConnection<Label>> {
+    ) -> Result<PageConnection<Project>> {
         let page = page_request(first, after.as_deref())?;
         let page = catalog::list_projects(db(ctx)?, page).await?;
-        Ok(connection(page, Label::from))
+        Ok(connection(page, Project::from))
     }
 
     /// Tags by name.
@@ -137,9 +137,9 @@ impl QueryRoot {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<PageConnection<Label>> {
+    ) -> Result<PageConnection<Tag>> {
         let page = catalog::list_tags(db(ctx)?, page_request(first, after.as_deref())?).await?;
-        Ok(connection(page, Label::from))
+        Ok(connection(page, Tag::from))
     }
 
     /// Runs matching `where`, newest first (by evaluation time, else ingest time).

@@ -82,6 +82,11 @@ impl Model {
         Ok(catalog::aliases(db(ctx)?, self.0.id).await?)
     }
 
+    /// Tags attached to the model (`ingest --model-tag`).
+    async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        Ok(catalog::model_tags(db(ctx)?, self.0.id).await?)
+    }
+
     /// The weights snapshots (training checkpoints, commits) this model was run at.
     async fn revisions(&self, ctx: &Context<'_>) -> Result<Vec<Revision>> {
         let revisions = model_profile::revisions(db(ctx)?, self.0.id).await?;
@@ -222,14 +227,14 @@ impl Metric {
     }
 }
 
-/// A named label.
+/// A free-form label attached to runs (and models) at ingest.
 #[derive(SimpleObject)]
-pub struct Label {
+pub struct Tag {
     pub id: ID,
     pub name: String,
 }
 
-impl From<tag::Model> for Label {
+impl From<tag::Model> for Tag {
     fn from(row: tag::Model) -> Self {
         Self {
             id: ID(row.id.to_string()),
@@ -238,7 +243,14 @@ impl From<tag::Model> for Label {
     }
 }
 
-impl From<project::Model> for Label {
+/// The body of work a run belongs to, named at ingest.
+#[derive(SimpleObject)]
+pub struct Project {
+    pub id: ID,
+    pub name: String,
+}
+
+impl From<project::Model> for Project {
     fn from(row: project::Model) -> Self {
         Self {
             id: ID(row.id.to_string()),

@@ -1,6 +1,6 @@
 //! Dimension listings and look-ups: models, tasks, metrics, projects, tags.
 
-use entity::{metric, ml_model, model_alias, project, tag, task, task_group_member};
+use entity::{metric, ml_model, model_alias, model_tag, project, tag, task, task_group_member};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -148,6 +148,23 @@ pub async fn aliases(db: &impl ConnectionTrait, model_id: i64) -> ServiceResult<
         .column(model_alias::Column::Spelling)
         .filter(model_alias::Column::ModelId.eq(model_id))
         .order_by_asc(model_alias::Column::Spelling)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// Returns the names of the tags attached to a model.
+pub async fn model_tags(db: &impl ConnectionTrait, model_id: i64) -> ServiceResult<Vec<String>> {
+    let tag_ids = sea_orm::sea_query::Query::select()
+        .column(model_tag::Column::TagId)
+        .from(model_tag::Entity)
+        .and_where(model_tag::Column::ModelId.eq(model_id))
+        .to_owned();
+    Ok(tag::Entity::find()
+        .select_only()
+        .column(tag::Column::Name)
+        .filter(tag::Column::Id.in_subquery(tag_ids))
+        .order_by_asc(tag::Column::Name)
         .into_tuple()
         .all(db)
         .await?)
