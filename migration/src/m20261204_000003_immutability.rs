@@ -68,7 +68,8 @@ async fn up_postgres(db: &SchemaManagerConnection<'_>) -> Result<(), DbErr> {
     ))
     .await?;
     // `serve` and `ingest` check for pending migrations at start-up.
-    db.execute_unprepared(&format!("GRANT SELECT ON seaql_migrations TO {APP_ROLE};")).await?;
+    db.execute_unprepared(&format!("GRANT SELECT ON seaql_migrations TO {APP_ROLE};"))
+        .await?;
     // A metric first seen without a direction learns it from a later file.
     db.execute_unprepared(&format!("GRANT UPDATE ON metric TO {APP_ROLE};"))
         .await?;

@@ -123,11 +123,21 @@ async fn sqlite_refuses_changes_by_trigger() -> anyhow::Result<()> {
 #[tokio::test]
 async fn a_server_running_as_the_application_role_stores_but_cannot_change() -> anyhow::Result<()> {
     let database = pg::fresh_database().await?;
-    backend::db::connect_and_migrate(&database.url).await?.close().await?;
+    backend::db::connect_and_migrate(&database.url)
+        .await?
+        .close()
+        .await?;
     // What the README tells operators to do when connecting as the owner.
     let as_app = format!("{}?options=-crole%3D{}", database.url, migration::APP_ROLE);
     let db = backend::db::connect_and_migrate(&as_app).await?;
-    assert_eq!(count(&db, "SELECT count(*) FROM pg_roles WHERE rolname = current_user").await, 1);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM pg_roles WHERE rolname = current_user"
+        )
+        .await,
+        1
+    );
 
     let file = real("lm-eval-harness-v0.4-pr2809/results/Qwen__Qwen2.5-3B");
     let (summary, _) = ingest(&db, &[file], &options()).await?;
@@ -135,7 +145,11 @@ async fn a_server_running_as_the_application_role_stores_but_cannot_change() -> 
     let error = refused(&db, "", "UPDATE run_result SET value = 0").await;
     assert_eq!(error.as_ref().and_then(sqlstate).as_deref(), Some("42501"));
     let role = "SELECT count(*) FROM pg_roles WHERE rolname = current_user AND NOT rolsuper";
-    assert_eq!(count(&db, role).await, 1, "the connection must not be a superuser");
+    assert_eq!(
+        count(&db, role).await,
+        1,
+        "the connection must not be a superuser"
+    );
 
     Ok(())
 }
