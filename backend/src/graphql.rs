@@ -2,6 +2,7 @@
 //! command and the tests.
 
 mod connection;
+mod error_codes;
 pub mod loader;
 mod query;
 mod types;
@@ -27,6 +28,7 @@ const MAX_COMPLEXITY: usize = 20_000;
 pub fn build_schema(db: DatabaseConnection) -> YardstickSchema {
     Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
         .data(db)
+        .extension(error_codes::ErrorCodes)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .finish()

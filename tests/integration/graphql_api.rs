@@ -52,6 +52,26 @@ async fn unknown_names_give_whole_coded_errors() -> anyhow::Result<()> {
         data(&db, r#"{ model(name: "nobody") { name } }"#).await,
         json!({"model": null})
     );
+    let response = graphql(&db, "{ models { edges { node { nosuchfield } } } }").await;
+    assert_eq!(
+        response["errors"][0]["extensions"],
+        json!({"code": "invalid_query"})
+    );
+
+    Ok(())
+}
+
+#[tokio::test]
+async fn queries_nested_too_deep_are_refused_before_running() -> anyhow::Result<()> {
+    let db = empty(DbBackend::Sqlite).await?;
+    let level = "runs { edges { node { model { ";
+    let deep = format!("{{ {} id {} }}", level.repeat(4), "} } } } ".repeat(4));
+    let response = graphql(&db, &deep).await;
+    assert_eq!(response["data"], Value::Null);
+    assert_eq!(
+        response["errors"],
+        json!([{"message": "Query is nested too deep.", "extensions": {"code": "invalid_query"}}])
+    );
 
     Ok(())
 }
