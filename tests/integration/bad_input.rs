@@ -96,13 +96,13 @@ async fn reingesting_stores_nothing_new_and_copies_are_skipped() -> anyhow::Resu
     let db = empty(DbBackend::Postgres).await?;
     let folder = real("lm-eval-harness-v0.4-pr2809/results/Qwen__Qwen2.5-3B");
 
-    let (first, _) = ingest(&db, &[folder.clone()], &options()).await?;
+    let (first, _) = ingest(&db, std::slice::from_ref(&folder), &options()).await?;
     let runs = count(&db, "SELECT count(*) FROM run").await;
     let results = count(&db, "SELECT count(*) FROM run_result").await;
     assert_eq!((first.stored, first.runs), (1, 78));
     assert_eq!(runs, 78);
 
-    let (second, _) = ingest(&db, &[folder.clone()], &options()).await?;
+    let (second, _) = ingest(&db, std::slice::from_ref(&folder), &options()).await?;
     assert_eq!(
         (second.stored, second.already_stored, second.runs),
         (0, 1, 0)

@@ -181,7 +181,7 @@ async fn runs_filter_by_tag_project_model_and_time() -> anyhow::Result<()> {
 async fn a_run_carries_its_provenance() -> anyhow::Result<()> {
     let db = empty(DbBackend::Sqlite).await?;
     let file = real("lm-eval-harness-v0.3-results/bloom/bloom-560m/bloom-560m_xcopa_0-shot.json");
-    ingest(&db, &[file.clone()], &options()).await?;
+    ingest(&db, std::slice::from_ref(&file), &options()).await?;
     let sha256 = backend::service::identity::sha256_hex(&std::fs::read(&file)?);
     let id = backend::service::identity::run_id(&sha256, "xcopa_et");
 
