@@ -41,17 +41,15 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
-    /// Folder of the GraphQL explorer's npm packages.
-    #[arg(
-        long,
-        env = "YARDSTICK_EXPLORER_DIR",
-        default_value = ".tools/explorer/node_modules"
-    )]
-    pub explorer_dir: PathBuf,
+    /// Folder of the GraphQL explorer's npm packages [default:
+    /// `.tools/explorer/node_modules` in the working directory or the checkout
+    /// the binary was built in].
+    #[arg(long, env = "YARDSTICK_EXPLORER_DIR")]
+    pub explorer_dir: Option<PathBuf>,
     /// Folder of the built web app (Trunk's `dist`); a placeholder page is served
-    /// when it has no `index.html`.
-    #[arg(long, env = "YARDSTICK_WEB_DIR", default_value = "dist")]
-    pub web_dir: PathBuf,
+    /// when it has no `index.html` [default: `dist`, found like the explorer].
+    #[arg(long, env = "YARDSTICK_WEB_DIR")]
+    pub web_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -59,7 +57,8 @@ pub struct IngestArgs {
     /// Files and folders to ingest; folders are walked recursively.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    /// Name the model of files that identify it only by a local path.
+    /// Name the model of files that identify it only by a local path, or not
+    /// at all; a file that names a hub model keeps its own name.
     #[arg(long)]
     pub model: Option<String>,
     /// Attach every stored run to this project (repeatable).
@@ -80,17 +79,39 @@ pub struct IngestArgs {
 pub enum MigrateAction {
     /// Apply every pending migration.
     Up,
-    /// Roll back the newest migrations.
+    /// Roll back the newest migrations; rolling back the first drops every
+    /// stored result, so this asks for `--yes`.
     Down {
         /// How many migrations to roll back.
         #[arg(long, default_value_t = 1)]
         steps: u32,
+        /// Confirm that the rolled-back tables and their rows may be dropped.
+        #[arg(long)]
+        yes: bool,
     },
     /// List migrations and whether each is applied.
     Status,
 }
 
-/// Returns the log filter: `RUST_LOG` if set, else `info`.
-pub fn log_filter() -> String {
-    std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_string())
+/// Returns the log filter: `RUST_LOG` if set, else `default`.
+pub fn log_filter(default: &str) -> String {
+    std::env::var("RUST_LOG").unwrap_or_else(|_| default.to_string())
+}
+
+/// Finds `relative` in the working directory, else beside the running binary
+/// or in one of its parent folders (the checkout it was built in), so that
+/// `yardstick serve` works from any folder. Falls back to `relative` itself.
+pub fn locate(relative: &str) -> PathBuf {
+    let here = PathBuf::from(relative);
+    if here.exists() {
+        return here;
+    }
+    let binary = std::env::current_exe().ok();
+    let found = binary
+        .as_deref()
+        .into_iter()
+        .flat_map(std::path::Path::ancestors)
+        .map(|folder| folder.join(relative))
+        .find(|candidate| candidate.exists());
+    found.unwrap_or(here)
 }

@@ -1,10 +1,11 @@
 //! The `yardstick` command: reads the command line, sets up logging and runs
 //! one subcommand.
 
+use std::io::IsTerminal;
 use std::net::TcpListener;
 
 use anyhow::Context;
-use backend::config::{Cli, Command, MigrateAction};
+use backend::config::{Cli, Command, IngestArgs, MigrateAction, ServeArgs, locate};
 use backend::explorer::ExplorerAssets;
 use backend::ingest::batch::{IngestOptions, ingest_paths};
 use backend::ingest::store::Attachments;
@@ -17,8 +18,16 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // A server logs its lifecycle; the other commands print their own report
+    // and log only what needs attention.
+    let default_level = if matches!(cli.command, Command::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::new(backend::config::log_filter()))
+        .with_env_filter(EnvFilter::new(backend::config::log_filter(default_level)))
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
     match cli.command {
@@ -26,47 +35,78 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", graphql::sdl());
             Ok(())
         }
-        Command::Serve(args) => {
-            tracing::info!(database = %db::redact(&cli.database_url), addr = %args.addr, "starting");
-            let db = db::connect_and_migrate(&cli.database_url)
-                .await
-                .context("while opening the database")?;
-            let listener = TcpListener::bind(args.addr)
-                .with_context(|| format!("while binding {}", args.addr))?;
-            let state = AppState::new(db, ExplorerAssets::new(args.explorer_dir), args.web_dir);
-            serve(listener, state).await.context("while serving")
+        Command::Serve(args) => run_serve(&cli.database_url, args).await,
+        Command::Ingest(args) => run_ingest(&cli.database_url, args).await,
+        Command::Migrate { action } => run_migrate(&cli.database_url, action).await,
+    }
+}
+
+async fn run_serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
+    tracing::info!(database = %db::redact(database_url), addr = %args.addr, "starting");
+    // Bind first: a taken port should fail before any work is done.
+    let listener =
+        TcpListener::bind(args.addr).with_context(|| format!("while binding {}", args.addr))?;
+    let db = db::connect_and_migrate(database_url)
+        .await
+        .context("while opening the database")?;
+    let explorer = args
+        .explorer_dir
+        .unwrap_or_else(|| locate(".tools/explorer/node_modules"));
+    let web_dir = args.web_dir.unwrap_or_else(|| locate("dist"));
+    let state = AppState::new(db, ExplorerAssets::new(explorer), web_dir);
+    serve(listener, state).await.context("while serving")
+}
+
+async fn run_ingest(database_url: &str, args: IngestArgs) -> anyhow::Result<()> {
+    let db = db::connect_and_migrate(database_url)
+        .await
+        .context("while opening the database")?;
+    let options = IngestOptions {
+        model: args.model,
+        attachments: Attachments {
+            projects: args.projects,
+            tags: args.tags,
+            model_tags: args.model_tags,
+        },
+        actor: args.actor,
+    };
+    let progress = report::ProgressReport::new();
+    let summary = ingest_paths(&db, &args.paths, &options, &progress).await?;
+    progress.finish(&summary);
+    if summary.rejected > 0 {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+async fn run_migrate(database_url: &str, action: MigrateAction) -> anyhow::Result<()> {
+    let db = db::connect(database_url)
+        .await
+        .context("while opening the database")?;
+    match action {
+        MigrateAction::Up => {
+            Migrator::up(&db, None).await?;
+            println!("all migrations applied");
         }
-        Command::Ingest(args) => {
-            let db = db::connect_and_migrate(&cli.database_url)
-                .await
-                .context("while opening the database")?;
-            let options = IngestOptions {
-                model: args.model,
-                attachments: Attachments {
-                    projects: args.projects,
-                    tags: args.tags,
-                    model_tags: args.model_tags,
-                },
-                actor: args.actor,
-            };
-            let progress = report::ProgressReport::new();
-            let summary = ingest_paths(&db, &args.paths, &options, &progress).await?;
-            progress.finish(&summary);
-            if summary.rejected > 0 {
-                std::process::exit(1);
-            }
-            Ok(())
+        MigrateAction::Down { steps, yes: false } => {
+            anyhow::bail!(
+                "rolling back {steps} migration(s) drops their tables and every row in them; \
+                 run again with --yes to confirm"
+            );
         }
-        Command::Migrate { action } => {
-            let db = db::connect(&cli.database_url)
-                .await
-                .context("while opening the database")?;
-            match action {
-                MigrateAction::Up => Migrator::up(&db, None).await?,
-                MigrateAction::Down { steps } => Migrator::down(&db, Some(steps)).await?,
-                MigrateAction::Status => Migrator::status(&db).await?,
+        MigrateAction::Down { steps, yes: true } => {
+            Migrator::down(&db, Some(steps)).await?;
+            println!("rolled back {steps} migration(s)");
+        }
+        MigrateAction::Status => {
+            for migration in Migrator::get_migration_with_status(&db).await? {
+                println!(
+                    "{:<8} {}",
+                    format!("{:?}", migration.status()),
+                    migration.name()
+                );
             }
-            Ok(())
         }
     }
+    Ok(())
 }

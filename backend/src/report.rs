@@ -27,7 +27,7 @@ impl ProgressReport {
     pub fn finish(&self, summary: &Summary) {
         self.bar.finish_and_clear();
         eprintln!("{}", summary_text(summary));
-        tracing::info!(
+        tracing::debug!(
             files = summary.files,
             stored = summary.stored,
             already_stored = summary.already_stored,
@@ -66,7 +66,7 @@ impl Progress for ProgressReport {
 pub fn outcome_line(path: &str, outcome: &Outcome) -> Option<String> {
     match outcome {
         Outcome::Stored(_) => None,
-        Outcome::AlreadyStored => Some(format!("unchanged {path}: already stored, nothing new")),
+        Outcome::AlreadyStored => Some(format!("already stored {path}: nothing new")),
         Outcome::Duplicate { of } => Some(format!("skipped {path}: same as {of}")),
         Outcome::Skipped { reason } => Some(format!("skipped {path}: {reason}")),
         Outcome::Rejected(error) => Some(format!(

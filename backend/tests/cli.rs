@@ -56,7 +56,7 @@ fn ingest_exits_zero_when_files_are_only_stored_or_skipped() {
     let stderr = String::from_utf8_lossy(&second.stderr);
     assert_eq!(second.status.code(), Some(0), "{stderr}");
     assert!(
-        stderr.contains("unchanged data/good.json: already stored, nothing new"),
+        stderr.contains("already stored data/good.json: nothing new"),
         "{stderr}"
     );
     assert!(stderr.contains("0 stored, 1 already stored"), "{stderr}");

@@ -152,3 +152,79 @@ async fn a_file_refused_half_way_leaves_no_rows() -> anyhow::Result<()> {
 
     Ok(())
 }
+
+#[tokio::test]
+async fn one_bad_argument_never_hides_the_others() -> anyhow::Result<()> {
+    let db = empty(DbBackend::Sqlite).await?;
+    let folder = scratch_files(&[
+        ("good.json", GOOD),
+        (
+            "v03_label.json",
+            br#"{"results": {"arc_easy": {"acc": "high"}}, "versions": {},
+            "config": {"model_args": "pretrained=org/m"}}"#,
+        ),
+        (
+            "empty.json",
+            br#"{"results": {}, "versions": {}, "config": {}}"#,
+        ),
+    ])?;
+    let missing = folder.join("no-such-folder");
+    let (summary, recorder) = ingest(&db, &[missing, folder.clone()], &options()).await?;
+    assert_eq!(
+        (
+            summary.files,
+            summary.stored,
+            summary.skipped,
+            summary.rejected
+        ),
+        (4, 1, 1, 2)
+    );
+    assert_eq!(
+        rejection(&recorder, "no-such-folder").code,
+        ErrorCode::Unreadable
+    );
+    let label = rejection(&recorder, "v03_label.json");
+    assert_eq!(
+        (label.code, label.path.as_str()),
+        (ErrorCode::InvalidField, "$.results.arc_easy.acc")
+    );
+    let Some(Outcome::Skipped { reason }) = recorder.outcome_of("empty.json") else {
+        panic!("an empty results map is not stored");
+    };
+    assert!(reason.contains("empty"), "{reason}");
+
+    // The same file by another relative spelling is the same source.
+    let dotted = folder.join(".").join("good.json");
+    let (again, _) = ingest(&db, &[dotted], &options()).await?;
+    assert_eq!((again.already_stored, again.duplicates), (1, 0));
+
+    Ok(())
+}
+
+#[tokio::test]
+async fn model_names_the_local_path_model_but_never_renames_a_hub_model() -> anyhow::Result<()> {
+    let db = empty(DbBackend::Sqlite).await?;
+    let local = br#"{"results": {"arc_easy": {"acc": 0.7}}, "versions": {"arc_easy": 0},
+        "config": {"model_args": "pretrained=/cluster/llama/7B", "num_fewshot": 0}}"#;
+    let other_local = br#"{"results": {"arc_easy": {"acc": 0.6}}, "versions": {"arc_easy": 0},
+        "config": {"model_args": "pretrained=/cluster/mistral/7B", "num_fewshot": 0}}"#;
+    let folder = scratch_files(&[("hub.json", GOOD), ("local.json", local)])?;
+    let named = backend::ingest::batch::IngestOptions {
+        model: Some("meta/llama-7b".into()),
+        ..options()
+    };
+    ingest(&db, &[folder], &named).await?;
+    ingest(
+        &db,
+        &[scratch_files(&[("other.json", other_local)])?],
+        &options(),
+    )
+    .await?;
+
+    let names = "SELECT count(*) FROM ml_model WHERE name IN \
+                 ('org/good-model', 'meta/llama-7b', '/cluster/mistral/7B')";
+    assert_eq!(count(&db, names).await, 3);
+    assert_eq!(count(&db, "SELECT count(*) FROM ml_model").await, 3);
+
+    Ok(())
+}

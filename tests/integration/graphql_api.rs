@@ -43,7 +43,7 @@ async fn unknown_names_give_whole_coded_errors() -> anyhow::Result<()> {
         response["errors"][0]["extensions"],
         json!({"code": "invalid_cursor"})
     );
-    let response = graphql(&db, r#"{ models(first: 100000) { totalCount } }"#).await;
+    let response = graphql(&db, r#"{ models(first: 501) { totalCount } }"#).await;
     assert_eq!(
         response["errors"][0]["extensions"],
         json!({"code": "invalid_argument"})
@@ -64,8 +64,9 @@ async fn unknown_names_give_whole_coded_errors() -> anyhow::Result<()> {
 #[tokio::test]
 async fn queries_nested_too_deep_are_refused_before_running() -> anyhow::Result<()> {
     let db = empty(DbBackend::Sqlite).await?;
-    let level = "runs { edges { node { model { ";
-    let deep = format!("{{ {} id {} }}", level.repeat(4), "} } } } ".repeat(4));
+    // `first: 1` keeps the complexity low, so only the depth limit applies.
+    let level = "runs(first: 1) { edges { node { model { ";
+    let deep = format!("{{ {} id {} }}", level.repeat(5), "} } } } ".repeat(5));
     let response = graphql(&db, &deep).await;
     assert_eq!(response["data"], Value::Null);
     assert_eq!(
@@ -226,6 +227,77 @@ async fn http_serves_graphql_the_placeholder_and_health() -> anyhow::Result<()> 
     assert!(String::from_utf8_lossy(&page.await).contains("GraphQL explorer"));
     let health = actix::TestRequest::get().uri("/health").to_request();
     assert_eq!(actix::call_and_read_body(&app, health).await, "ok");
+
+    Ok(())
+}
+
+#[tokio::test]
+async fn cursors_beyond_any_page_are_refused_not_wrapped() -> anyhow::Result<()> {
+    let db = empty(DbBackend::Sqlite).await?;
+    // base64 of the largest u64 and of i64::MAX: the offset after them overflows.
+    for cursor in ["MTg0NDY3NDQwNzM3MDk1NTE2MTU", "OTIyMzM3MjAzNjg1NDc3NTgwNw"] {
+        let query = format!(r#"{{ runs(after: "{cursor}") {{ totalCount }} }}"#);
+        let response = graphql(&db, &query).await;
+        assert_eq!(
+            response["errors"][0]["extensions"]["code"], "invalid_cursor",
+            "{cursor}"
+        );
+    }
+
+    Ok(())
+}
+
+#[tokio::test]
+async fn nested_lists_count_against_the_complexity_limit() -> anyhow::Result<()> {
+    let db = empty(DbBackend::Sqlite).await?;
+    let heavy = "{ models(first: 500) { edges { node { runs(first: 500) { edges { node {
+        model { name } } } } } } } }";
+    let response = graphql(&db, heavy).await;
+    assert_eq!(
+        response["errors"],
+        json!([{"message": "Query is too complex.", "extensions": {"code": "invalid_query"}}])
+    );
+    let light = "{ models(first: 20) { edges { node { runs(first: 20) { totalCount } } } } }";
+    assert!(graphql(&db, light).await.get("errors").is_none());
+
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_explorer_can_introspect_the_schema() -> anyhow::Result<()> {
+    let db = empty(DbBackend::Sqlite).await?;
+    // The shape of graphql-js 16's introspection query: nine nested `ofType`.
+    let mut type_ref = String::from("kind name");
+    for _ in 0..9 {
+        type_ref = format!("kind name ofType {{ {type_ref} }}");
+    }
+    let query = format!(
+        "{{ __schema {{ queryType {{ name }} types {{ kind name fields(includeDeprecated: true) \
+         {{ name args {{ name type {{ {type_ref} }} }} type {{ {type_ref} }} }} }} }} }}"
+    );
+    let response = graphql(&db, &query).await;
+    assert!(response.get("errors").is_none(), "{}", response["errors"]);
+    assert_eq!(
+        response["data"]["__schema"]["queryType"]["name"],
+        "QueryRoot"
+    );
+
+    Ok(())
+}
+
+#[tokio::test]
+async fn model_search_matches_wildcard_characters_literally() -> anyhow::Result<()> {
+    let (db, _) = real_postgres().await?;
+    let query = r#"{
+        percent: models(search: "%") { totalCount }
+        underscore: models(search: "pythia_v1") { totalCount }
+        pythia: models(search: "PYTHIA-v1") { totalCount }
+    }"#;
+    assert_eq!(
+        data(&db, query).await,
+        json!({"percent": {"totalCount": 0}, "underscore": {"totalCount": 0},
+               "pythia": {"totalCount": 16}})
+    );
 
     Ok(())
 }

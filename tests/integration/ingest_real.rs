@@ -130,6 +130,16 @@ async fn nan_infinity_and_not_available_are_kept_distinguishable() -> anyhow::Re
     assert_eq!(mae["valueKind"], "POSITIVE_INFINITY");
     assert_eq!(mae["stderrKind"], "NAN");
     assert_eq!(mae["metric"]["direction"], "LOWER");
+    // `limit: 200` on a task of 24 samples cut nothing, so the run is listed,
+    // and its infinite value is shown without a rank.
+    assert_eq!(polymer["truncated"], false);
+    let query = r#"{ leaderboard(task: "polymer_tg_prediction", metric: "mae") {
+        truncatedRuns entries { rank value valueKind model { name } } } }"#;
+    assert_eq!(
+        data(&db, query).await["leaderboard"],
+        json!({"truncatedRuns": 0, "entries": [{"rank": null, "value": null,
+               "valueKind": "POSITIVE_INFINITY", "model": {"name": "gpt-4o-mini"}}]})
+    );
 
     // leaderboard-v2 wrapper output: group stderrs are the string "N/A".
     let ifeval = only_run(&db, "Qwen/Qwen3-8B", "leaderboard_ifeval").await;
@@ -147,12 +157,17 @@ async fn model_identity_handles_case_paths_and_revisions() -> anyhow::Result<()>
 
     let query = r#"{
         qwen: model(name: "qwen/qwen2.5-7B") { name }
-        rwkv: model(name: "RWKV-x070-Pile-1.47B-20241210-ctx4096") { name isLocalPath aliases }
+        rwkv: model(name: "/workspace/RWKV-x070-Pile-1.47B-20241210-ctx4096") {
+            name isLocalPath aliases }
         llama: model(name: "huggyllama/llama-7b") { name isLocalPath }
         pythia: model(name: "EleutherAI/pythia-v1.1-160m") { revisions { name step } }
     }"#;
     let data = data(&db, query).await;
     assert_eq!(data["qwen"]["name"], "Qwen/Qwen2.5-7B");
+    assert_eq!(
+        data["rwkv"]["name"],
+        "/workspace/RWKV-x070-Pile-1.47B-20241210-ctx4096"
+    );
     assert_eq!(data["rwkv"]["isLocalPath"], true);
     assert_eq!(
         data["rwkv"]["aliases"],

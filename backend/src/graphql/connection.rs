@@ -7,7 +7,7 @@ use async_graphql::connection::{Connection, CursorType, Edge, OpaqueCursor};
 use async_graphql::{OutputType, SimpleObject};
 
 use crate::error::{ServiceError, ServiceResult};
-use crate::service::page::{Page, PageRequest};
+use crate::service::page::{DEFAULT_PAGE, Page, PageRequest};
 
 /// The cursor of one edge: its position in the whole list.
 pub type Cursor = OpaqueCursor<u64>;
@@ -27,10 +27,14 @@ pub fn page_request(first: Option<i32>, after: Option<&str>) -> ServiceResult<Pa
     let offset = match after {
         None => 0,
         Some(after) => {
-            let cursor = Cursor::decode_cursor(after).map_err(|_| {
-                ServiceError::invalid("cursor", format!("`{after}` is not a cursor"))
-            })?;
-            cursor.0 + 1
+            let invalid = || ServiceError::invalid("cursor", format!("`{after}` is not a cursor"));
+            let cursor = Cursor::decode_cursor(after).map_err(|_| invalid())?;
+            // Offsets beyond i64 cannot come from this API and would overflow SQL.
+            let next = cursor
+                .0
+                .checked_add(1)
+                .filter(|&next| i64::try_from(next).is_ok());
+            next.ok_or_else(invalid)?
         }
     };
     PageRequest::new(offset, first)
@@ -54,4 +58,14 @@ pub fn connection<T, N: OutputType>(page: Page<T>, node: impl Fn(T) -> N) -> Pag
             .map(|(index, item)| Edge::new(OpaqueCursor(offset + index as u64), node(item))),
     );
     connection
+}
+
+/// The complexity of a connection field: its children count once per node it
+/// may return, so `first: 500` inside `first: 500` is refused.
+pub fn page_complexity(first: Option<i32>, child_complexity: usize) -> usize {
+    let nodes = first.map_or(DEFAULT_PAGE, |first| u64::try_from(first).unwrap_or(0));
+    usize::try_from(nodes)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(child_complexity)
+        .max(1)
 }

@@ -7,7 +7,7 @@ use async_graphql::{Context, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::connection::{PageConnection, connection, page_request};
+use super::connection::{PageConnection, connection, page_complexity, page_request};
 use super::types::{Leaderboard, Metric, Model, Project, Run, Tag, Task, db, run_by_id};
 use crate::error::ServiceError;
 use crate::service::{self, catalog, leaderboard::LeaderboardQuery, run::RunWhere};
@@ -78,6 +78,7 @@ pub struct QueryRoot;
 #[Object]
 impl QueryRoot {
     /// Models by name; `search` keeps names containing it, ignoring case.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn models(
         &self,
         ctx: &Context<'_>,
@@ -96,6 +97,7 @@ impl QueryRoot {
     }
 
     /// Tasks by name; one entry per version and configuration.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn tasks(
         &self,
         ctx: &Context<'_>,
@@ -109,6 +111,7 @@ impl QueryRoot {
     }
 
     /// Metrics by name, with their directions.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn metrics(
         &self,
         ctx: &Context<'_>,
@@ -120,6 +123,7 @@ impl QueryRoot {
     }
 
     /// Projects by name.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn projects(
         &self,
         ctx: &Context<'_>,
@@ -132,6 +136,7 @@ impl QueryRoot {
     }
 
     /// Tags by name.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn tags(
         &self,
         ctx: &Context<'_>,
@@ -143,6 +148,7 @@ impl QueryRoot {
     }
 
     /// Runs matching `where`, newest first (by evaluation time, else ingest time).
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn runs(
         &self,
         ctx: &Context<'_>,

@@ -9,7 +9,7 @@ use entity::{metric, ml_model, project, run, run_result, tag, task};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use super::connection::{PageConnection, connection, page_request};
+use super::connection::{PageConnection, connection, page_complexity, page_request};
 use super::loader::load_one;
 use super::loader::{MetricKey, ModelKey, ProjectsKey, ResultsKey, RunKey, TagsKey, TaskKey};
 use crate::service::{self, catalog, leaderboard, model_profile, run::RunWhere};
@@ -105,6 +105,7 @@ impl Model {
     }
 
     /// The model's runs, newest first.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn runs(
         &self,
         ctx: &Context<'_>,

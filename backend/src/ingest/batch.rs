@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use entity::run;
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect, RuntimeErr,
+};
 
 use super::file_error::FileError;
 use super::source::{Classified, classify};
@@ -111,26 +113,48 @@ pub trait Progress {
     fn finished(&self, path: &str, outcome: &Outcome);
 }
 
-/// Lists the files under `paths`, folders recursively, in a stable order.
-pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, FileError> {
-    let mut files = Vec::new();
+/// A path found while walking the inputs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Found {
+    File(PathBuf),
+    /// A path that could not be listed or read, with the reason.
+    Unreadable(PathBuf, String),
+}
+
+/// Lists the files under `paths` in a stable order, folders recursively and
+/// through symbolic links; a path that cannot be read is listed as such, so
+/// one bad argument never hides the others.
+pub fn collect_files(paths: &[PathBuf]) -> Vec<Found> {
+    let mut found = Vec::new();
     for path in paths {
         if path.is_file() {
-            files.push(path.clone());
+            found.push(Found::File(path.clone()));
             continue;
         }
         if !path.is_dir() {
-            return Err(FileError::io(path, "no such file or folder"));
+            found.push(Found::Unreadable(
+                path.clone(),
+                "no such file or folder".into(),
+            ));
+            continue;
         }
-        for entry in walkdir::WalkDir::new(path).sort_by_file_name() {
-            let entry = entry.map_err(|error| FileError::io(path, &error.to_string()))?;
-            if entry.file_type().is_file() {
-                files.push(entry.into_path());
+        for entry in walkdir::WalkDir::new(path)
+            .follow_links(true)
+            .sort_by_file_name()
+        {
+            match entry {
+                Ok(entry) if entry.file_type().is_file() => {
+                    found.push(Found::File(entry.into_path()));
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    let at = error.path().map_or_else(|| path.clone(), Path::to_path_buf);
+                    found.push(Found::Unreadable(at, error.to_string()));
+                }
             }
         }
     }
-
-    Ok(files)
+    found
 }
 
 /// Ingests every file under `paths`; database failures abort, file problems do not.
@@ -141,26 +165,30 @@ pub async fn ingest_paths(
     progress: &dyn Progress,
 ) -> Result<Summary, IngestError> {
     let started = Instant::now();
-    let files = collect_files(paths).map_err(IngestError::Input)?;
-    progress.start(files.len());
+    let found = collect_files(paths);
+    progress.start(found.len());
     let mut seen: HashMap<String, String> = HashMap::new();
     let mut summary = Summary::default();
-    for file in &files {
-        let shown = file.display().to_string();
-        let outcome = ingest_file(db, file, &shown, options, &mut seen).await?;
+    for item in &found {
+        let (file, outcome) = match item {
+            Found::File(file) => (file, ingest_file(db, file, options, &mut seen).await?),
+            Found::Unreadable(path, reason) => {
+                let outcome = Outcome::Rejected(FileError::io(path, reason));
+                record(db, &path.display().to_string(), None, options, &outcome).await?;
+                (path, outcome)
+            }
+        };
         summary.add(&outcome);
-        progress.finished(&shown, &outcome);
+        progress.finished(&file.display().to_string(), &outcome);
     }
     summary.elapsed = started.elapsed();
 
     Ok(summary)
 }
 
-/// Why a whole ingest stopped.
+/// Why a whole ingest stopped: the database failed, not a file.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
-    #[error("{0}")]
-    Input(FileError),
     #[error("database error while ingesting: {0}")]
     Database(#[from] DbErr),
 }
@@ -168,42 +196,41 @@ pub enum IngestError {
 async fn ingest_file(
     db: &DatabaseConnection,
     file: &Path,
-    shown: &str,
     options: &IngestOptions,
     seen: &mut HashMap<String, String>,
 ) -> Result<Outcome, DbErr> {
+    // Stored paths are absolute, so `./x.json` and `x.json` are one source.
+    let source_path = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+    let source_path = source_path.display().to_string();
     let bytes = match std::fs::read(file) {
         Ok(bytes) => bytes,
         Err(error) => {
             let outcome = Outcome::Rejected(FileError::io(file, &error.to_string()));
-            record(db, shown, None, options, &outcome).await?;
+            record(db, &source_path, None, options, &outcome).await?;
             return Ok(outcome);
         }
     };
     let sha256 = identity::sha256_hex(&bytes);
-    let outcome = match earlier_copy(db, &sha256, shown, seen).await? {
+    let outcome = match earlier_copy(db, &sha256, &source_path, seen).await? {
         Some(outcome) => outcome,
-        None => classify_and_store(db, file, shown, &bytes, &sha256, options).await?,
+        None => classify_and_store(db, file, &source_path, &bytes, &sha256, options).await?,
     };
     seen.entry(sha256.clone())
-        .or_insert_with(|| shown.to_string());
+        .or_insert_with(|| source_path.clone());
     if !matches!(outcome, Outcome::Stored(_)) {
-        record(db, shown, Some(&sha256), options, &outcome).await?;
+        record(db, &source_path, Some(&sha256), options, &outcome).await?;
     }
 
     Ok(outcome)
 }
 
-/// Finds an earlier copy of the same bytes, in this batch or already stored.
+/// Finds an earlier copy of the same bytes, already stored or seen in this batch.
 async fn earlier_copy(
     db: &DatabaseConnection,
     sha256: &str,
-    shown: &str,
+    source_path: &str,
     seen: &HashMap<String, String>,
 ) -> Result<Option<Outcome>, DbErr> {
-    if let Some(first) = seen.get(sha256) {
-        return Ok(Some(Outcome::Duplicate { of: first.clone() }));
-    }
     let stored: Option<String> = run::Entity::find()
         .select_only()
         .column(run::Column::SourcePath)
@@ -211,20 +238,20 @@ async fn earlier_copy(
         .into_tuple()
         .one(db)
         .await?;
+    let outcome = match (stored, seen.get(sha256)) {
+        (Some(path), _) if path == source_path => Some(Outcome::AlreadyStored),
+        (Some(path), _) => Some(Outcome::Duplicate { of: path }),
+        (None, Some(first)) => Some(Outcome::Duplicate { of: first.clone() }),
+        (None, None) => None,
+    };
 
-    Ok(stored.map(|path| {
-        if path == shown {
-            Outcome::AlreadyStored
-        } else {
-            Outcome::Duplicate { of: path }
-        }
-    }))
+    Ok(outcome)
 }
 
 async fn classify_and_store(
     db: &DatabaseConnection,
     file: &Path,
-    shown: &str,
+    source_path: &str,
     bytes: &[u8],
     sha256: &str,
     options: &IngestOptions,
@@ -242,12 +269,24 @@ async fn classify_and_store(
         Classified::Skipped(reason) => return Ok(Outcome::Skipped { reason }),
         Classified::Rejected(error) => return Ok(Outcome::Rejected(error)),
     };
+    if parsed.runs.is_empty() {
+        let reason = "an lm-eval results file whose `results` map is empty; nothing to store";
+        return Ok(Outcome::Skipped {
+            reason: reason.into(),
+        });
+    }
+    if options.model.is_some() && !identity::accepts_model_override(parsed.model.as_ref()) {
+        tracing::warn!(
+            file = source_path,
+            "--model ignored: the file names its own hub model"
+        );
+    }
     let Some(model) = identity::model_identity(parsed.model.as_ref(), options.model.as_deref())
     else {
         return Ok(Outcome::Rejected(FileError::model_unresolved()));
     };
     let source = SourceFile {
-        path: shown,
+        path: source_path,
         sha256,
         actor: &options.actor,
         model: &model,
@@ -255,18 +294,35 @@ async fn classify_and_store(
     };
     match store::store_file(db, &source, &options.attachments).await {
         Ok(stored) => Ok(Outcome::Stored(stored)),
-        Err(error @ (DbErr::Conn(_) | DbErr::ConnectionAcquire(_))) => Err(error),
+        Err(error) if is_unavailable(&error) => Err(error),
         Err(error) => {
             // The operator sees the cause in the log; the report stays generic.
-            tracing::warn!(file = %shown, error = %error, "database refused a file");
+            tracing::warn!(file = source_path, error = %error, "database refused a file");
             Ok(Outcome::Rejected(FileError::store_failed()))
         }
     }
 }
 
+/// Tells a database that is unreachable or busy (which ends the ingest) from
+/// one that refused this file's content (which rejects only the file).
+fn is_unavailable(error: &DbErr) -> bool {
+    // SQLite reports another writer holding the file as SQLITE_BUSY (5) or
+    // SQLITE_LOCKED (6); retrying the next file would fail the same way.
+    const SQLITE_BUSY_OR_LOCKED: [&str; 2] = ["5", "6"];
+    match error {
+        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(sqlx_error))
+        | DbErr::Query(RuntimeErr::SqlxError(sqlx_error)) => sqlx_error
+            .as_database_error()
+            .and_then(|database_error| database_error.code())
+            .is_some_and(|code| SQLITE_BUSY_OR_LOCKED.contains(&code.as_ref())),
+        _ => false,
+    }
+}
+
 async fn record(
     db: &DatabaseConnection,
-    shown: &str,
+    source_path: &str,
     sha256: Option<&str>,
     options: &IngestOptions,
     outcome: &Outcome,
@@ -280,7 +336,7 @@ async fn record(
     let name = outcome.event_name();
     store::record_event(
         db,
-        shown,
+        source_path,
         sha256,
         &options.actor,
         name,

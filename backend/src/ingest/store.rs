@@ -378,11 +378,7 @@ fn run_row(
             .and_then(|(started, seconds)| {
                 TimeDelta::try_milliseconds((seconds * 1000.0) as i64).map(|delta| started + delta)
             });
-    let truncated = parsed_run.limit.is_some_and(|limit| limit > 0.0)
-        || parsed_run
-            .samples_original
-            .zip(parsed_run.samples_effective)
-            .is_some_and(|(original, effective)| effective < original);
+    let truncated = is_truncated(parsed_run);
     run::ActiveModel {
         id: Set(run_id),
         model_id: Set(model_id),
@@ -405,6 +401,21 @@ fn run_row(
         samples_original: Set(parsed_run.samples_original),
         samples_effective: Set(parsed_run.samples_effective),
         truncated: Set(truncated),
+    }
+}
+
+/// Decides whether `--limit` cut a run short.
+///
+/// The sample counts say so exactly when the harness recorded them: a limit
+/// of 200 on a task of 24 samples evaluated all 24. Without counts, any limit
+/// is taken to have cut the run.
+fn is_truncated(parsed_run: &ParsedRun) -> bool {
+    match parsed_run
+        .samples_original
+        .zip(parsed_run.samples_effective)
+    {
+        Some((original, effective)) => effective < original,
+        None => parsed_run.limit.is_some_and(|limit| limit > 0.0),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Dimension listings and look-ups: models, tasks, metrics, projects, tags.
 
 use entity::{metric, ml_model, model_alias, model_tag, project, tag, task, task_group_member};
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Select,
@@ -31,6 +31,19 @@ where
     })
 }
 
+/// Builds a case-insensitive "contains" pattern that matches `search` literally:
+/// `%`, `_` and the escape character itself lose their wildcard meaning.
+pub fn contains(search: &str) -> LikeExpr {
+    let mut escaped = String::with_capacity(search.len() + 2);
+    for character in search.to_lowercase().chars() {
+        if matches!(character, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(character);
+    }
+    LikeExpr::new(format!("%{escaped}%")).escape('\\')
+}
+
 /// Lists models by name; `search` keeps names containing it, ignoring case.
 pub async fn list_models(
     db: &impl ConnectionTrait,
@@ -39,9 +52,8 @@ pub async fn list_models(
 ) -> ServiceResult<Page<ml_model::Model>> {
     let mut select = ml_model::Entity::find().order_by_asc(ml_model::Column::Name);
     if let Some(search) = search.filter(|s| !s.is_empty()) {
-        let pattern = format!("%{}%", search.to_lowercase());
         let lower_name = Func::lower(Expr::col(ml_model::Column::Name));
-        select = select.filter(Expr::expr(lower_name).like(pattern));
+        select = select.filter(Expr::expr(lower_name).like(contains(search)));
     }
     page_of(db, select, page).await
 }

@@ -46,46 +46,43 @@ pub fn alias_key(spelling: &str) -> String {
     spelling.trim().to_lowercase()
 }
 
-/// Returns the last non-empty segment of a filesystem path.
-fn last_path_segment(path: &str) -> &str {
-    path.split(['/', '\\'])
-        .rev()
-        .find(|segment| !segment.is_empty())
-        .unwrap_or(path)
-}
-
 /// Resolves the identity of a model named inside a file, or by `--model`.
 ///
-/// A local path is known only by its last segment; `--model` names it better.
+/// `--model` names what the file cannot: a model known only by a local path,
+/// or not at all. A file that names a hub model keeps that name. A local path
+/// is the identity itself (trailing separators trimmed), since two folders
+/// called `7B` on one cluster are rarely the same model.
 pub fn model_identity(
     model: Option<&ModelRef>,
     override_name: Option<&str>,
 ) -> Option<ModelIdentity> {
-    if let Some(name) = override_name.map(str::trim).filter(|name| !name.is_empty()) {
-        return Some(ModelIdentity {
-            name: name.to_string(),
-            spelling: name.to_string(),
-            alias_key: alias_key(name),
-            is_local_path: false,
-        });
-    }
-    match &model?.source {
-        ModelSource::Hub(name) => Some(ModelIdentity {
-            name: name.trim().to_string(),
-            spelling: name.clone(),
-            alias_key: alias_key(name),
-            is_local_path: false,
-        }),
-        ModelSource::LocalPath(path) => {
-            let name = last_path_segment(path).to_string();
-            Some(ModelIdentity {
-                alias_key: alias_key(&name),
-                name,
-                spelling: path.clone(),
-                is_local_path: true,
-            })
+    let override_name = override_name.map(str::trim).filter(|name| !name.is_empty());
+    let named = |name: &str, spelling: &str, is_local_path| ModelIdentity {
+        name: name.to_string(),
+        spelling: spelling.to_string(),
+        alias_key: alias_key(name),
+        is_local_path,
+    };
+    match (model.map(|model| &model.source), override_name) {
+        (Some(ModelSource::Hub(name)), _) => Some(named(name.trim(), name, false)),
+        (_, Some(name)) => Some(named(name, name, false)),
+        (Some(ModelSource::LocalPath(path)), None) => {
+            let trimmed = path.trim().trim_end_matches(['/', '\\']);
+            let name = if trimmed.is_empty() {
+                path.trim()
+            } else {
+                trimmed
+            };
+            Some(named(name, path, true))
         }
+        (None, None) => None,
     }
+}
+
+/// Tells whether `--model` would name this file's model (its own identity is
+/// a local path or missing); a hub name in the file always wins.
+pub fn accepts_model_override(model: Option<&ModelRef>) -> bool {
+    !matches!(model.map(|model| &model.source), Some(ModelSource::Hub(_)))
 }
 
 /// Extracts N from a `stepN` revision, which orders training checkpoints.
@@ -152,22 +149,42 @@ mod tests {
     }
 
     #[test]
-    fn a_local_path_is_named_by_its_last_segment_unless_overridden() {
+    fn a_local_path_is_its_own_identity_unless_named() {
         let path = ModelRef {
             source: ModelSource::LocalPath("/workspace/RWKV-x070-Pile-1.47B/".into()),
             revision: None,
         };
         let identity = model_identity(Some(&path), None);
-        assert_eq!(
-            identity.as_ref().map(|m| m.name.as_str()),
-            Some("RWKV-x070-Pile-1.47B")
-        );
+        let name = identity.as_ref().map(|m| m.name.as_str());
+        assert_eq!(name, Some("/workspace/RWKV-x070-Pile-1.47B"));
         assert_eq!(identity.map(|m| m.is_local_path), Some(true));
         let named = model_identity(Some(&path), Some("BlinkDL/rwkv-7-pile"));
         assert_eq!(
             named.map(|m| m.name),
             Some("BlinkDL/rwkv-7-pile".to_string())
         );
+    }
+
+    #[test]
+    fn folders_with_the_same_last_name_are_different_models() {
+        let local = |path: &str| ModelRef {
+            source: ModelSource::LocalPath(path.into()),
+            revision: None,
+        };
+        let llama = model_identity(Some(&local("/cluster/llama/7B")), None);
+        let mistral = model_identity(Some(&local("/cluster/mistral/7B")), None);
+        assert_ne!(llama.map(|m| m.alias_key), mistral.map(|m| m.alias_key));
+    }
+
+    #[test]
+    fn a_hub_name_in_the_file_wins_over_the_override() {
+        let identity = model_identity(Some(&hub("Qwen/Qwen2.5-7B")), Some("my/override"));
+        assert_eq!(
+            identity.map(|m| m.name),
+            Some("Qwen/Qwen2.5-7B".to_string())
+        );
+        assert!(!accepts_model_override(Some(&hub("Qwen/Qwen2.5-7B"))));
+        assert!(accepts_model_override(None));
     }
 
     #[test]

@@ -142,24 +142,19 @@ async fn candidates(
         ..query.scope.clone()
     };
     let task_ids: Vec<i64> = versions.keys().copied().collect();
-    let runs = run::Entity::find()
+    // One join rather than a list of run ids, which could outgrow SQLite's
+    // limit on bound parameters.
+    let rows = run_result::Entity::find()
+        .find_also_related(run::Entity)
+        .filter(run_result::Column::MetricId.eq(metric.id))
         .filter(run::Column::TaskId.is_in(task_ids))
         .filter(condition(db, &scope).await?)
         .all(db)
         .await?;
-    let run_ids: Vec<_> = runs.iter().map(|r| r.id).collect();
-    let results = run_result::Entity::find()
-        .filter(run_result::Column::MetricId.eq(metric.id))
-        .filter(run_result::Column::RunId.is_in(run_ids))
-        .all(db)
-        .await?;
-    let runs: HashMap<_, _> = runs.into_iter().map(|r| (r.id, r)).collect();
     let mut truncated = HashSet::new();
     let mut candidates = Vec::new();
-    for result in results {
-        let Some(run) = runs.get(&result.run_id) else {
-            continue;
-        };
+    for (result, run) in rows {
+        let Some(run) = run else { continue };
         if run.truncated {
             truncated.insert(run.id);
             continue;
@@ -171,7 +166,7 @@ async fn candidates(
         };
         candidates.push(Candidate {
             configuration,
-            run: run.clone(),
+            run,
             result,
         });
     }

@@ -4,6 +4,7 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use entity::{run, run_result, task};
+use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::leaderboard::newer_first;
@@ -31,9 +32,20 @@ pub async fn scores(
         .filter(run::Column::ModelId.eq(model_id))
         .all(db)
         .await?;
-    let task_ids: Vec<i64> = runs.iter().map(|r| r.task_id).collect();
+    // Subqueries rather than id lists, which could outgrow SQLite's limit on
+    // bound parameters for a model with many runs.
+    let runs_of_model = Query::select()
+        .column(run::Column::Id)
+        .from(run::Entity)
+        .and_where(run::Column::ModelId.eq(model_id))
+        .to_owned();
+    let task_ids = Query::select()
+        .column(run::Column::TaskId)
+        .from(run::Entity)
+        .and_where(run::Column::ModelId.eq(model_id))
+        .to_owned();
     let tasks: HashMap<i64, task::Model> = task::Entity::find()
-        .filter(task::Column::Id.is_in(task_ids))
+        .filter(task::Column::Id.in_subquery(task_ids))
         .all(db)
         .await?
         .into_iter()
@@ -64,9 +76,8 @@ pub async fn scores(
             group.first().map(|run| (*run).clone())
         })
         .collect();
-    let chosen_ids: Vec<_> = chosen.iter().map(|r| r.id).collect();
     let results = run_result::Entity::find()
-        .filter(run_result::Column::RunId.is_in(chosen_ids))
+        .filter(run_result::Column::RunId.in_subquery(runs_of_model))
         .all(db)
         .await?;
     let chosen: HashMap<_, _> = chosen.into_iter().map(|r| (r.id, r)).collect();

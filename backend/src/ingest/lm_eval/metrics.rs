@@ -9,10 +9,9 @@
 //! - a string holding a number is read as that number, because the harness
 //!   serialises values it cannot encode (numpy `float32` among them) with
 //!   `str()`, so `"0.51"` and `"nan"` are numbers that lost their type;
-//! - anything else (another string, a boolean, a list, an object) is not a
-//!   measurement: under a `metric,filter` key that is an error, since the key
-//!   says it is a metric; under a bare v0.3 key it is skipped as bookkeeping,
-//!   since v0.3 keys do not say what they are.
+//! - anything else (another string, a boolean, a list, an object) is an
+//!   error: every key that is not bookkeeping (below) holds a metric, and
+//!   skipping one would store a run that silently lost a result.
 //!
 //! Keys named `alias`, `name`, `sample_len`, `sample_count` and `samples` are
 //! bookkeeping in both generations, and so is any v0.4 key without a comma.
@@ -88,9 +87,7 @@ pub(super) fn read_results(
         let Some((metric, filter)) = split_key(key, style, &key_path)? else {
             continue;
         };
-        let Some(measured) = read_measured(raw, style, &key_path)? else {
-            continue;
-        };
+        let measured = read_measured(raw, &key_path)?;
         match metric.strip_suffix(STDERR_SUFFIX) {
             Some(base) if !base.is_empty() => stderrs.insert((base, filter), measured),
             _ => {
@@ -139,32 +136,23 @@ fn split_key<'k>(
     Ok(Some((metric, filter)))
 }
 
-/// Reads a metric or stderr value; `None` means "not a measurement, skip it".
-fn read_measured(
-    value: &Value,
-    style: KeyStyle,
-    path: &JsonPath,
-) -> Result<Option<Measured>, FileError> {
+/// Reads a metric or stderr value; anything that is not a measurement is an error.
+fn read_measured(value: &Value, path: &JsonPath) -> Result<Measured, FileError> {
     if let Some(number) = lenient_json::number(value) {
-        return Ok(Some(Measured::Present(number)));
+        return Ok(Measured::Present(number));
     }
     match value {
-        Value::Null => return Ok(Some(Measured::NotAvailable)),
-        Value::String(text) if text == "N/A" => return Ok(Some(Measured::NotAvailable)),
+        Value::Null => return Ok(Measured::NotAvailable),
+        Value::String(text) if text == "N/A" => return Ok(Measured::NotAvailable),
         Value::String(text) => {
             if let Ok(number) = text.parse::<f64>() {
-                return Ok(Some(Measured::Present(from_f64(number))));
+                return Ok(Measured::Present(from_f64(number)));
             }
         }
         _ => {}
     }
-    match style {
-        KeyStyle::Bare => Ok(None),
-        KeyStyle::WithFilter => {
-            let expected = "a number, `\"N/A\"` or null for a metric";
-            Err(FileError::unexpected(path, expected, value))
-        }
-    }
+    let expected = "a number, `\"N/A\"` or null for a metric";
+    Err(FileError::unexpected(path, expected, value))
 }
 
 /// Returns the direction the file states for a metric (keys carry no filter);
@@ -248,8 +236,8 @@ mod tests {
     }
 
     #[test]
-    fn v03_keys_count_as_filter_none_and_skip_labels() {
-        let metrics = json!({"acc": 1, "acc_stderr": 0.5, "label": "high", "sample_len": 10});
+    fn v03_keys_count_as_filter_none() {
+        let metrics = json!({"acc": 1, "acc_stderr": 0.5, "sample_len": 10});
         let found = read(&metrics, KeyStyle::Bare);
         assert_eq!(found.len(), 1);
         assert_eq!(
@@ -257,6 +245,16 @@ mod tests {
             ("acc", "none")
         );
         assert_eq!(found[0].value, Measured::Present(Number::Finite(1.0)));
+    }
+
+    #[test]
+    fn a_label_under_a_bare_v03_key_is_an_error() {
+        let metrics = json!({"acc": "high"});
+        let error = results(&metrics, KeyStyle::Bare).expect_err("a label is no metric");
+        assert_eq!(
+            (error.code, error.path.as_str()),
+            (ErrorCode::InvalidField, "$.results.t.acc")
+        );
     }
 
     #[test]
