@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Yardstick's one run command: installs what is missing, builds the release
-# binary, ingests the real sample data into the default SQLite database
-# (yardstick.db in the repository root) and serves it. Arguments are passed
-# to `yardstick serve`, e.g. `scripts/run.sh --addr 127.0.0.1:9000`.
-# YARDSTICK_DATA_DIR overrides the data folder (default ../shared/data/real,
-# relative to the repository root) and DATABASE_URL the database. Running it
-# again ingests nothing new.
+# Yardstick's one run command: installs what is missing, builds the web app
+# and the release binary, ingests the real sample data into the default
+# SQLite database (yardstick.db in the repository root) and serves the API
+# and the web app. Arguments are passed to `yardstick serve`, e.g.
+# `scripts/run.sh --addr 127.0.0.1:9000`. YARDSTICK_DATA_DIR overrides the
+# data folder (default ../shared/data/real, relative to the repository root)
+# and DATABASE_URL the database. Running it again ingests nothing new.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -21,6 +21,7 @@ if [[ ! -d $DATA_DIR ]]; then
 fi
 
 scripts/setup.sh
+scripts/build-web.sh
 cargo build --release --locked
 
 # The LLaMA-1 v0.3 result files name their model only by a cluster path ending

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs what Yardstick's tests and run need, and only what is missing, so
 # running it again is quick and changes nothing. Each need has one install_*
-# function below, called in order at the end; the web app's tools (trunk,
-# wasm-bindgen, wasm-opt, chromium) are to be added the same way.
+# function below, called in order at the end.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 PG_BIN=/usr/lib/postgresql/15/bin
+# trunk 0.22 and later need a newer rustc than the one pinned here.
+TRUNK_VERSION=0.21.14
+# npm's binaryen: Debian's binaryen 108 produces WASM that fails at run time.
+BINARYEN_VERSION=132
+BINARYEN_DIR=.tools/binaryen-$BINARYEN_VERSION
 
 # Installs Debian packages, running `apt-get update` first; needs root.
 apt_install() {
@@ -26,6 +30,9 @@ install_system_packages() {
   [[ -x $PG_BIN/initdb && -x $PG_BIN/postgres ]] || packages+=(postgresql)
   # npm fetches the GraphQL explorer's assets.
   command -v npm >/dev/null || packages+=(nodejs npm)
+  # The browser test drives headless Chromium over WebDriver.
+  command -v chromium >/dev/null || packages+=(chromium)
+  command -v chromedriver >/dev/null || packages+=(chromium-driver)
   if [[ ${#packages[@]} -eq 0 ]]; then
     echo "setup: Debian packages present"
     return
@@ -37,5 +44,55 @@ install_explorer_assets() {
   scripts/install-explorer.sh
 }
 
+install_wasm_target() {
+  if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    echo "setup: wasm32-unknown-unknown target present"
+    return
+  fi
+  rustup target add wasm32-unknown-unknown
+}
+
+install_trunk() {
+  if [[ "$(trunk --version 2>/dev/null)" == "trunk $TRUNK_VERSION" ]]; then
+    echo "setup: trunk $TRUNK_VERSION present"
+    return
+  fi
+  echo "setup: installing trunk $TRUNK_VERSION (several minutes)"
+  # Thin LTO and parallel codegen build trunk faster; it behaves the same.
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install --locked trunk --version "$TRUNK_VERSION"
+}
+
+# The wasm-bindgen CLI must be exactly the version of the library in Cargo.lock.
+wasm_bindgen_version() {
+  awk '$0 == "name = \"wasm-bindgen\"" { getline; gsub(/version = |"/, ""); print; exit }' \
+    Cargo.lock
+}
+
+install_wasm_bindgen() {
+  local version
+  version=$(wasm_bindgen_version)
+  if [[ "$(wasm-bindgen --version 2>/dev/null)" == "wasm-bindgen $version" ]]; then
+    echo "setup: wasm-bindgen $version present"
+    return
+  fi
+  echo "setup: installing wasm-bindgen-cli $version (a few minutes)"
+  # Not --locked: its lock file pins a webpki-roots release the registry lacks.
+  cargo install wasm-bindgen-cli --version "$version"
+}
+
+install_binaryen() {
+  if [[ -x $BINARYEN_DIR/node_modules/.bin/wasm-opt ]]; then
+    echo "setup: binaryen $BINARYEN_VERSION present"
+    return
+  fi
+  npm install --prefix "$BINARYEN_DIR" --no-audit --no-fund --loglevel=error \
+    "binaryen@$BINARYEN_VERSION"
+}
+
 install_system_packages
 install_explorer_assets
+install_wasm_target
+install_trunk
+install_wasm_bindgen
+install_binaryen

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Yardstick's one test command: installs what is missing, then checks
-# formatting and lints and runs every test. Exits non-zero on the first
-# failing step.
+# Yardstick's one test command: installs what is missing, builds the web
+# app, then checks formatting and lints and runs every test, the browser test
+# included (its screenshots land in target/test-output/browser/). Exits
+# non-zero on the first failing step.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -22,6 +23,10 @@ step() {
 
 step "setup" scripts/setup.sh
 step "cargo fmt --check" cargo fmt --all --check
+step "web app: trunk build --release" scripts/build-web.sh
 step "cargo clippy" cargo clippy --all-targets --locked -- -D warnings
+step "cargo clippy (web app, wasm32)" \
+  cargo clippy --locked -p frontend --target wasm32-unknown-unknown -- -D warnings
 step "cargo test" cargo test --locked
+step "cargo test (web app view logic, host)" cargo test --locked -p frontend
 echo "=== all steps passed in ${SECONDS} s"

@@ -10,3 +10,4 @@ pub mod leaderboard;
 pub mod model_profile;
 pub mod page;
 pub mod run;
+pub mod task_summary;

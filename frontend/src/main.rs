@@ -1,4 +1,16 @@
-//! Placeholder for Yardstick's web app. The real Leptos app replaces this crate's body;
-//! until then `yardstick serve` answers `/` with a static page that points to `/graphql`.
+//! Yardstick's web app: leaderboards, models, tasks, runs and comparisons,
+//! read from the GraphQL API and rendered in the browser (Leptos, CSR).
 
-fn main() {}
+mod api;
+mod app;
+mod chart;
+mod components;
+mod format;
+mod pages;
+mod scale;
+mod sort;
+mod url_state;
+
+fn main() {
+    leptos::mount::mount_to_body(app::App);
+}

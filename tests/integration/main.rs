@@ -3,6 +3,7 @@
 //! sample files.
 
 mod bad_input;
+mod browser;
 mod citus_readiness;
 mod graphql_api;
 mod immutability;
@@ -10,3 +11,4 @@ mod ingest_real;
 mod migrations;
 mod pg_harness;
 mod support;
+mod web_api;

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::connection::{PageConnection, connection, page_complexity, page_request};
+use super::task_summary::TaskSummary;
 use super::types::{Leaderboard, Metric, Model, Project, Run, Tag, Task, db, run_by_id};
 use crate::error::ServiceError;
 use crate::service::{self, catalog, leaderboard::LeaderboardQuery, run::RunWhere};
@@ -108,6 +109,27 @@ impl QueryRoot {
         let page = page_request(first, after.as_deref())?;
         let page = catalog::list_tasks(db(ctx)?, name.as_deref(), page).await?;
         Ok(connection(page, Task))
+    }
+
+    /// Task names, each once, with their versions, metrics and models;
+    /// `search` keeps names containing it, ignoring case.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
+    async fn task_summaries(
+        &self,
+        ctx: &Context<'_>,
+        search: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<PageConnection<TaskSummary>> {
+        let page = page_request(first, after.as_deref())?;
+        let page = service::task_summary::list(db(ctx)?, search.as_deref(), page).await?;
+        Ok(connection(page, TaskSummary))
+    }
+
+    /// One task name across its versions, or `null` when no task has it.
+    async fn task_summary(&self, ctx: &Context<'_>, name: String) -> Result<Option<TaskSummary>> {
+        let summary = service::task_summary::find(db(ctx)?, &name).await?;
+        Ok(summary.map(TaskSummary))
     }
 
     /// Metrics by name, with their directions.

@@ -1,0 +1,384 @@
+//! Every call the web app makes to the GraphQL API, and nothing else does.
+//!
+//! Operations are typed by `graphql_client` against `backend/schema.graphql`
+//! at build time, so a schema change that breaks a page breaks the build.
+
+use std::fmt;
+
+use gloo_net::http::Request;
+use graphql_client::GraphQLQuery;
+use serde::de::DeserializeOwned;
+
+use crate::format::{Kind, Num};
+
+/// The API's `DateTime` scalar: RFC 3339 text.
+pub type DateTime = String;
+/// The API's `UUID` scalar: a run id.
+#[allow(
+    clippy::upper_case_acronyms,
+    reason = "the name graphql_client looks up"
+)]
+pub type UUID = String;
+/// The API's `JSON` scalar: a configuration as recorded.
+#[allow(
+    clippy::upper_case_acronyms,
+    reason = "the name graphql_client looks up"
+)]
+pub type JSON = serde_json::Value;
+
+const ENDPOINT: &str = "/graphql";
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../backend/schema.graphql",
+    query_path = "graphql/leaderboard.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone, PartialEq"
+)]
+pub struct Leaderboard;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../backend/schema.graphql",
+    query_path = "graphql/leaderboard.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone, PartialEq"
+)]
+pub struct TaskChoices;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../backend/schema.graphql",
+    query_path = "graphql/leaderboard.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone, PartialEq"
+)]
+pub struct TaskMetrics;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../backend/schema.graphql",
+    query_path = "graphql/models.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone, PartialEq"
+)]
+pub struct ModelList;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../backend/schema.graphql",
+    query_path = "graphql/models.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone, PartialEq"
+)]
+pub struct ModelPage;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../backend/schema.graphql",
+    query_path = "graphql/models.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone, PartialEq"
+)]
+pub struct ModelScores;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../backend/schema.graphql",
+    query_path = "graphql/tasks.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone, PartialEq"
+)]
+pub struct TaskList;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../backend/schema.graphql",
+    query_path = "graphql/tasks.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone, PartialEq"
+)]
+pub struct TaskPage;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../backend/schema.graphql",
+    query_path = "graphql/runs.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone, PartialEq"
+)]
+pub struct RunList;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../backend/schema.graphql",
+    query_path = "graphql/runs.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone, PartialEq"
+)]
+pub struct RunPage;
+
+/// An error from the API (with its `extensions.code`) or from the network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub message: String,
+    pub code: String,
+}
+
+impl ApiError {
+    fn new(message: impl Into<String>, code: &str) -> Self {
+        Self {
+            message: message.into(),
+            code: code.to_string(),
+        }
+    }
+
+    fn from_graphql(error: graphql_client::Error) -> Self {
+        let code = error
+            .extensions
+            .as_ref()
+            .and_then(|extensions| extensions.get("code"))
+            .and_then(|code| code.as_str())
+            .unwrap_or("unknown");
+        Self::new(error.message, code)
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (code: {})", self.message, self.code)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// Posts one operation and returns its data, or the first error it reports.
+async fn post<Q: GraphQLQuery>(variables: Q::Variables) -> Result<Q::ResponseData, ApiError>
+where
+    Q::ResponseData: DeserializeOwned,
+{
+    let body = Q::build_query(variables);
+    let unreachable = |error: gloo_net::Error| {
+        ApiError::new(format!("the API could not be reached: {error}"), "network")
+    };
+    let request = Request::post(ENDPOINT).json(&body).map_err(unreachable)?;
+    let response = request.send().await.map_err(unreachable)?;
+    let status = response.status();
+    let parsed: graphql_client::Response<Q::ResponseData> =
+        response.json().await.map_err(|_| {
+            let message = format!("the server answered HTTP {status} without a GraphQL response");
+            ApiError::new(message, "bad_response")
+        })?;
+    if let Some(error) = parsed.errors.and_then(|errors| errors.into_iter().next()) {
+        return Err(ApiError::from_graphql(error));
+    }
+    parsed
+        .data
+        .ok_or_else(|| ApiError::new("the server sent neither data nor an error", "bad_response"))
+}
+
+/// Fetches a leaderboard.
+pub async fn leaderboard(
+    variables: leaderboard::Variables,
+) -> Result<leaderboard::LeaderboardLeaderboard, ApiError> {
+    Ok(post::<Leaderboard>(variables).await?.leaderboard)
+}
+
+/// Fetches up to 40 task names containing `search`.
+pub async fn task_choices(search: String) -> Result<Vec<String>, ApiError> {
+    let search = Some(search).filter(|s| !s.is_empty());
+    let data = post::<TaskChoices>(task_choices::Variables { search }).await?;
+    Ok(data
+        .task_summaries
+        .nodes
+        .into_iter()
+        .map(|t| t.name)
+        .collect())
+}
+
+/// Fetches a task's metrics, and the tags and projects to filter by.
+pub async fn task_metrics(name: String) -> Result<task_metrics::ResponseData, ApiError> {
+    post::<TaskMetrics>(task_metrics::Variables { name }).await
+}
+
+/// Fetches a page of models whose names contain `search`.
+pub async fn model_list(
+    search: Option<String>,
+    after: Option<String>,
+) -> Result<model_list::ModelListModels, ApiError> {
+    Ok(post::<ModelList>(model_list::Variables { search, after })
+        .await?
+        .models)
+}
+
+/// Fetches a model's page; `None` when no model has that name.
+pub async fn model_page(name: String) -> Result<Option<model_page::ModelPageModel>, ApiError> {
+    Ok(post::<ModelPage>(model_page::Variables { name })
+        .await?
+        .model)
+}
+
+/// Fetches a page of task names.
+pub async fn task_list(
+    search: Option<String>,
+    after: Option<String>,
+) -> Result<task_list::TaskListTaskSummaries, ApiError> {
+    let data = post::<TaskList>(task_list::Variables { search, after }).await?;
+    Ok(data.task_summaries)
+}
+
+/// Fetches a task's page data.
+pub async fn task_page(name: String) -> Result<task_page::ResponseData, ApiError> {
+    post::<TaskPage>(task_page::Variables { name }).await
+}
+
+/// Fetches a page of runs.
+pub async fn run_list(
+    filter: run_list::RunsWhere,
+    after: Option<String>,
+) -> Result<run_list::RunListRuns, ApiError> {
+    let variables = run_list::Variables {
+        where_: Some(filter),
+        after,
+    };
+    Ok(post::<RunList>(variables).await?.runs)
+}
+
+/// Fetches a run; `None` when no run has that id.
+pub async fn run_page(id: String) -> Result<Option<run_page::RunPageRun>, ApiError> {
+    Ok(post::<RunPage>(run_page::Variables { id }).await?.run)
+}
+
+/// Which way a metric improves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Higher,
+    Lower,
+    Ideal,
+    Unknown,
+}
+
+impl Direction {
+    /// A short phrase for headers and captions.
+    pub fn phrase(self) -> &'static str {
+        match self {
+            Self::Higher => "higher is better",
+            Self::Lower => "lower is better",
+            Self::Ideal => "closest to ideal is better",
+            Self::Unknown => "direction unknown",
+        }
+    }
+
+    /// A single arrow for tight spaces.
+    pub fn arrow(self) -> &'static str {
+        match self {
+            Self::Higher => "↑",
+            Self::Lower => "↓",
+            Self::Ideal => "◎",
+            Self::Unknown => "?",
+        }
+    }
+}
+
+/// One score of a model, the same whichever operation fetched it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Score {
+    pub task: String,
+    pub version: Option<String>,
+    pub n_shot: Option<i64>,
+    pub revision: Option<String>,
+    pub run_id: String,
+    pub metric: String,
+    pub direction: Direction,
+    pub filter: String,
+    pub value: Num,
+    pub stderr: Num,
+}
+
+/// Builds a `Score` from any operation's score selection.
+macro_rules! score {
+    ($s:expr) => {
+        Score {
+            task: $s.task.name.clone(),
+            version: $s.task.version.clone(),
+            n_shot: $s.n_shot,
+            revision: $s.revision.clone(),
+            run_id: $s.run.id.clone(),
+            metric: $s
+                .result
+                .metric
+                .as_ref()
+                .map(|m| m.name.clone())
+                .unwrap_or_default(),
+            direction: $s
+                .result
+                .metric
+                .as_ref()
+                .map(|m| Direction::from(&m.direction))
+                .unwrap_or(Direction::Unknown),
+            filter: $s.result.filter.clone(),
+            value: Num::new($s.result.value, Kind::from(&$s.result.value_kind)),
+            stderr: Num::new($s.result.stderr, Kind::from(&$s.result.stderr_kind)),
+        }
+    };
+}
+
+/// Converts each operation's copy of the schema's enums into ours.
+macro_rules! enums {
+    ($($module:ident),*) => {$(
+        impl From<&$module::NumberKind> for Kind {
+            fn from(kind: &$module::NumberKind) -> Self {
+                match kind {
+                    $module::NumberKind::FINITE => Kind::Finite,
+                    $module::NumberKind::NAN => Kind::Nan,
+                    $module::NumberKind::POSITIVE_INFINITY => Kind::PositiveInfinity,
+                    $module::NumberKind::NEGATIVE_INFINITY => Kind::NegativeInfinity,
+                    $module::NumberKind::NOT_AVAILABLE => Kind::NotAvailable,
+                    _ => Kind::Missing,
+                }
+            }
+        }
+    )*};
+}
+enums!(leaderboard, model_page, model_scores, run_page);
+
+macro_rules! directions {
+    ($($module:ident),*) => {$(
+        impl From<&$module::MetricDirection> for Direction {
+            fn from(direction: &$module::MetricDirection) -> Self {
+                match direction {
+                    $module::MetricDirection::HIGHER => Direction::Higher,
+                    $module::MetricDirection::LOWER => Direction::Lower,
+                    $module::MetricDirection::IDEAL => Direction::Ideal,
+                    _ => Direction::Unknown,
+                }
+            }
+        }
+    )*};
+}
+directions!(
+    leaderboard,
+    task_metrics,
+    model_page,
+    model_scores,
+    task_page,
+    run_page
+);
+
+/// Returns a model page's scores, final revision only or every checkpoint.
+pub fn model_scores_of(model: &model_page::ModelPageModel, checkpoints: bool) -> Vec<Score> {
+    if checkpoints {
+        model.checkpoints.iter().map(|s| score!(s)).collect()
+    } else {
+        model.scores.iter().map(|s| score!(s)).collect()
+    }
+}
+
+/// Fetches a model's scores for comparison; `None` when it is unknown.
+pub async fn model_scores(name: String) -> Result<Option<(String, Vec<Score>)>, ApiError> {
+    let data = post::<ModelScores>(model_scores::Variables { name }).await?;
+    Ok(data.model.map(|model| {
+        let scores = model.scores.iter().map(|s| score!(s)).collect();
+        (model.name, scores)
+    }))
+}

@@ -1,0 +1,172 @@
+//! How numbers, dates and configurations are written on screen.
+//!
+//! JSON cannot carry NaN or Infinity, so the API sends such values as `null`
+//! with a kind; they are shown for what they are and never as zero.
+
+/// Why a number is or is not present, as the API's `NumberKind` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Finite,
+    Nan,
+    PositiveInfinity,
+    NegativeInfinity,
+    NotAvailable,
+    Missing,
+}
+
+/// A value (or stderr) with its kind.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Num {
+    pub value: Option<f64>,
+    pub kind: Kind,
+}
+
+impl Num {
+    /// Builds a number from the API's pair of fields.
+    pub fn new(value: Option<f64>, kind: Kind) -> Self {
+        Self { value, kind }
+    }
+
+    /// Returns the value when it is an ordinary, finite number.
+    pub fn finite(&self) -> Option<f64> {
+        match (self.kind, self.value) {
+            (Kind::Finite, Some(value)) if value.is_finite() => Some(value),
+            _ => None,
+        }
+    }
+}
+
+/// Writes a finite number with as many decimals as its size deserves.
+pub fn number(value: f64) -> String {
+    let magnitude = value.abs();
+    let decimals = if magnitude >= 1000.0 {
+        1
+    } else if magnitude >= 100.0 {
+        2
+    } else if magnitude >= 1.0 {
+        3
+    } else {
+        4
+    };
+    format!("{value:.decimals$}")
+}
+
+/// Writes a value or stderr, naming the non-finite kinds honestly.
+pub fn num(num: Num) -> String {
+    if let Some(value) = num.finite() {
+        return number(value);
+    }
+    match num.kind {
+        Kind::Nan => "NaN".into(),
+        Kind::PositiveInfinity => "∞".into(),
+        Kind::NegativeInfinity => "−∞".into(),
+        Kind::NotAvailable => "n/a".into(),
+        Kind::Finite | Kind::Missing => "—".into(),
+    }
+}
+
+/// Writes "value ± stderr", leaving the stderr out when the source has none.
+pub fn with_stderr(value: Num, stderr: Num) -> String {
+    match stderr.kind {
+        Kind::Missing => num(value),
+        _ => format!("{} ± {}", num(value), num(stderr)),
+    }
+}
+
+/// Writes an RFC 3339 time as "YYYY-MM-DD HH:MM" (UTC), or as given when it
+/// is not one.
+pub fn date_time(text: &str) -> String {
+    let looks_right = text.len() >= 16 && text.as_bytes().get(10) == Some(&b'T');
+    match (looks_right, text.get(..10), text.get(11..16)) {
+        (true, Some(day), Some(time)) => format!("{day} {time}"),
+        _ => text.to_string(),
+    }
+}
+
+/// Writes the day of an RFC 3339 time.
+pub fn date(text: &str) -> String {
+    text.get(..10).unwrap_or(text).to_string()
+}
+
+/// Writes an n-shot setting; `None` means the source did not say.
+pub fn n_shot(n_shot: Option<i64>) -> String {
+    match n_shot {
+        Some(n) => format!("{n}-shot"),
+        None => "n-shot not recorded".into(),
+    }
+}
+
+/// Writes a task version; `None` means the source recorded none.
+pub fn version(version: Option<&str>) -> String {
+    match version {
+        Some(version) => format!("v{version}"),
+        None => "no version".into(),
+    }
+}
+
+/// Writes the difference `b - a` with a sign.
+pub fn signed(value: f64) -> String {
+    let text = number(value.abs());
+    if value > 0.0 {
+        format!("+{text}")
+    } else if value < 0.0 {
+        format!("−{text}")
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_get_decimals_by_size() {
+        assert_eq!(number(0.753367), "0.7534");
+        assert_eq!(number(3.14159), "3.142");
+        assert_eq!(number(138.45021), "138.45");
+        assert_eq!(number(12345.67), "12345.7");
+    }
+
+    #[test]
+    fn non_finite_kinds_are_named_never_zero() {
+        assert_eq!(num(Num::new(None, Kind::Nan)), "NaN");
+        assert_eq!(num(Num::new(None, Kind::PositiveInfinity)), "∞");
+        assert_eq!(num(Num::new(None, Kind::NegativeInfinity)), "−∞");
+        assert_eq!(num(Num::new(None, Kind::NotAvailable)), "n/a");
+        assert_eq!(num(Num::new(None, Kind::Missing)), "—");
+        assert_eq!(num(Num::new(Some(0.0), Kind::Finite)), "0.0000");
+    }
+
+    #[test]
+    fn a_stderr_the_source_never_gave_is_left_out() {
+        let value = Num::new(Some(0.5), Kind::Finite);
+        let stderr = Num::new(Some(0.01), Kind::Finite);
+        assert_eq!(with_stderr(value, stderr), "0.5000 ± 0.0100");
+        assert_eq!(with_stderr(value, Num::new(None, Kind::Missing)), "0.5000");
+        assert_eq!(
+            with_stderr(value, Num::new(None, Kind::Nan)),
+            "0.5000 ± NaN"
+        );
+    }
+
+    #[test]
+    fn times_are_shortened_to_the_minute() {
+        assert_eq!(
+            date_time("2026-12-04T17:16:27.38+00:00"),
+            "2026-12-04 17:16"
+        );
+        assert_eq!(date_time("yesterday"), "yesterday");
+        assert_eq!(date("2026-12-04T17:16:27Z"), "2026-12-04");
+    }
+
+    #[test]
+    fn configurations_read_plainly() {
+        assert_eq!(n_shot(Some(5)), "5-shot");
+        assert_eq!(n_shot(None), "n-shot not recorded");
+        assert_eq!(version(Some("1")), "v1");
+        assert_eq!(version(None), "no version");
+        assert_eq!(signed(-0.25), "−0.2500");
+        assert_eq!(signed(0.25), "+0.2500");
+    }
+}

@@ -1,0 +1,178 @@
+//! A run's page: its provenance (source file, hashes, harness, full config)
+//! and every result it recorded.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::{self, Direction, run_page::RunPageRun};
+use crate::components::{Empty, Fact, Loading, error_fallback};
+use crate::format::{self, Kind, Num};
+use crate::url_state::{leaderboard_href, model_href, task_href};
+
+/// The run page, at `/runs/<id>`.
+#[component]
+pub fn RunPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let run = LocalResource::new(move || api::run_page(id.get()));
+    view! {
+        <section class="page">
+            <Suspense fallback=Loading>
+                <ErrorBoundary fallback=error_fallback>
+                    {move || Suspend::new(async move {
+                        run.await.map(|run| match run {
+                            Some(run) => view! { <Provenance run /> }.into_any(),
+                            None => view! {
+                                <Empty title="Run not found">
+                                    <p>"No run has the id "<code>{id.get()}</code>"."</p>
+                                </Empty>
+                            }.into_any(),
+                        })
+                    })}
+                </ErrorBoundary>
+            </Suspense>
+        </section>
+    }
+}
+
+fn or_dash(text: Option<String>) -> String {
+    text.filter(|t| !t.is_empty()).unwrap_or_else(|| "—".into())
+}
+
+#[component]
+fn Provenance(run: RunPageRun) -> impl IntoView {
+    let model = run
+        .model
+        .as_ref()
+        .map(|m| m.name.clone())
+        .unwrap_or_default();
+    let task = run
+        .task
+        .as_ref()
+        .map(|t| t.name.clone())
+        .unwrap_or_default();
+    let version = run.task.as_ref().and_then(|t| t.version.clone());
+    let groups = run
+        .task
+        .as_ref()
+        .map(|t| t.groups.join(", "))
+        .unwrap_or_default();
+    let subtasks = run.task.as_ref().map(|t| t.subtasks.len()).unwrap_or(0);
+    let config = serde_json::to_string_pretty(&run.config).unwrap_or_default();
+    let task_config_hash = run.task.as_ref().and_then(|t| t.config_hash.clone());
+    let samples = match (run.samples_effective, run.samples_original) {
+        (Some(used), Some(all)) => format!("{used} of {all}"),
+        (Some(used), None) => used.to_string(),
+        _ => "—".into(),
+    };
+    let truncated = run.truncated.then(|| {
+        view! {
+            <p class="notice warn">"Cut short by --limit: this run is never ranked."</p>
+        }
+    });
+    let results = results_table(&run, &task);
+    let started = or_dash(run.started_at.as_deref().map(format::date_time));
+    let finished = or_dash(run.finished_at.as_deref().map(format::date_time));
+    view! {
+        <header class="page-head">
+            <span class="eyebrow">"Run"</span>
+            <h1 class="mono" data-test="run-id">{run.id.clone()}</h1>
+            <p class="lede">
+                <a href=model_href(&model)>{model.clone()}</a>
+                " on "
+                <a href=task_href(&task)>{task.clone()}</a>
+                {format!(" · {} · {}", format::version(version.as_deref()),
+                    format::n_shot(run.n_shot))}
+            </p>
+            {truncated}
+        </header>
+        <section class="panel" aria-labelledby="results-title">
+            <h2 id="results-title">"Results"</h2>
+            {results}
+        </section>
+        <section class="panel" aria-labelledby="provenance-title">
+            <h2 id="provenance-title">"Provenance"</h2>
+            <dl class="facts wide">
+                <Fact term="Source file">
+                    <span class="mono break">{run.source.path.clone()}</span>
+                </Fact>
+                <Fact term="Source SHA-256">
+                    <span class="mono break">{run.source.sha256.clone()}</span>
+                </Fact>
+                <Fact term="Config hash">
+                    <span class="mono break">{run.config_hash.clone()}</span>
+                </Fact>
+                <Fact term="Task config hash">
+                    <span class="mono break">{or_dash(task_config_hash)}</span>
+                </Fact>
+                <Fact term="Harness">{run.harness.clone()}</Fact>
+                <Fact term="Harness version">{or_dash(run.harness_version.clone())}</Fact>
+                <Fact term="Harness commit">
+                    <span class="mono">{or_dash(run.harness_commit.clone())}</span>
+                </Fact>
+                <Fact term="Revision">{or_dash(run.revision.clone())}</Fact>
+                <Fact term="Started">{started}</Fact>
+                <Fact term="Finished">{finished}</Fact>
+                <Fact term="Ingested">{format::date_time(&run.ingested_at)}</Fact>
+                <Fact term="Samples">{samples}</Fact>
+                <Fact term="Sample limit">
+                    {or_dash(run.sample_limit.map(format::number))}
+                </Fact>
+                <Fact term="Groups">{or_dash(Some(groups))}</Fact>
+                <Fact term="Subtasks">{subtasks}</Fact>
+                <Fact term="Tags">{or_dash(Some(run.tags.join(", ")))}</Fact>
+                <Fact term="Projects">{or_dash(Some(run.projects.join(", ")))}</Fact>
+            </dl>
+            <details open>
+                <summary>"Full configuration as recorded"</summary>
+                <pre class="config-json" tabindex="0">{config}</pre>
+            </details>
+        </section>
+    }
+}
+
+fn results_table(run: &RunPageRun, task: &str) -> AnyView {
+    if run.results.is_empty() {
+        return view! { <p class="muted">"This run recorded no results."</p> }.into_any();
+    }
+    let rows = run
+        .results
+        .iter()
+        .map(|result| {
+            let metric = result
+                .metric
+                .as_ref()
+                .map(|m| m.name.clone())
+                .unwrap_or_default();
+            let direction = result
+                .metric
+                .as_ref()
+                .map(|m| Direction::from(&m.direction))
+                .unwrap_or(Direction::Unknown);
+            let value = Num::new(result.value, Kind::from(&result.value_kind));
+            let stderr = Num::new(result.stderr, Kind::from(&result.stderr_kind));
+            view! {
+                <tr>
+                    <td><a href=leaderboard_href(task, &metric)>{metric.clone()}</a></td>
+                    <td>{direction.phrase()}</td>
+                    <td>{result.filter.clone()}</td>
+                    <td class="num value">{format::num(value)}</td>
+                    <td class="num">{format::num(stderr)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="table-wrap">
+            <table class="data" aria-label="Results of this run">
+                <thead><tr>
+                    <th scope="col">"Metric"</th><th scope="col">"Direction"</th>
+                    <th scope="col">"Filter"</th><th scope="col" class="num">"Value"</th>
+                    <th scope="col" class="num">"Stderr"</th>
+                </tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}

@@ -1,0 +1,102 @@
+//! The task list: each task name once, with its versions, n-shot settings
+//! and metrics.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::api;
+use crate::components::{Empty, Loading, error_fallback};
+use crate::format;
+use crate::url_state::{leaderboard_href, query_string, task_href};
+
+/// The task list, at `/tasks?search=…&after=…`.
+#[component]
+pub fn TasksPage() -> impl IntoView {
+    let query = use_query_map();
+    let search = Memo::new(move |_| query.read().get("search").filter(|s| !s.is_empty()));
+    let after = Memo::new(move |_| query.read().get("after"));
+    let tasks = LocalResource::new(move || api::task_list(search.get(), after.get()));
+    let navigate = use_navigate();
+    let on_search = move |ev: leptos::ev::Event| {
+        let text = event_target_value(&ev).trim().to_string();
+        let text = Some(text).filter(|t| !t.is_empty());
+        navigate(
+            &format!("/tasks?{}", query_string(&[("search", text.as_ref())])),
+            Default::default(),
+        );
+    };
+    view! {
+        <section class="page">
+            <header class="page-head">
+                <h1>"Tasks"</h1>
+                <p class="lede">"Every task name, across its versions and configurations."</p>
+            </header>
+            <form class="controls inline" on:submit=|ev| ev.prevent_default() role="search">
+                <div class="field wide">
+                    <label for="task-search">"Name contains"</label>
+                    <input id="task-search" type="search" placeholder="e.g. mmlu"
+                        prop:value=move || search.get().unwrap_or_default() on:change=on_search />
+                </div>
+            </form>
+            <Suspense fallback=Loading>
+                <ErrorBoundary fallback=error_fallback>
+                    {move || Suspend::new(async move {
+                        tasks.await.map(|page| {
+                            if page.nodes.is_empty() {
+                                return view! {
+                                    <Empty title="No tasks match">
+                                        <p>"No task name contains that text."</p>
+                                    </Empty>
+                                }.into_any();
+                            }
+                            let next = page.page_info.end_cursor.clone()
+                                .filter(|_| page.page_info.has_next_page)
+                                .map(|cursor| {
+                                    let href = format!("/tasks?{}", query_string(&[
+                                        ("search", search.get_untracked().as_ref()),
+                                        ("after", Some(&cursor)),
+                                    ]));
+                                    view! { <a class="button" href=href>"Next page"</a> }
+                                });
+                            let rows = page.nodes.iter().map(|t| {
+                                let versions: Vec<String> = t.versions.iter()
+                                    .map(|v| format::version(v.as_deref())).collect();
+                                let shots: Vec<String> = t.n_shots.iter()
+                                    .map(|n| format::n_shot(*n)).collect();
+                                let metrics = t.metrics.iter().map(|m| view! {
+                                    <a class="chip" href=leaderboard_href(&t.name, &m.name)>
+                                        {m.name.clone()}</a>
+                                }).collect_view();
+                                view! {
+                                    <tr>
+                                        <td><a href=task_href(&t.name)>{t.name.clone()}</a></td>
+                                        <td>{versions.join(", ")}</td>
+                                        <td>{shots.join(", ")}</td>
+                                        <td>{metrics}</td>
+                                        <td class="num">{t.run_count}</td>
+                                    </tr>
+                                }
+                            }).collect_view();
+                            view! {
+                                <p class="muted">{format!("{} tasks", page.total_count)}</p>
+                                <div class="table-wrap">
+                                    <table class="data" aria-label="Tasks">
+                                        <thead><tr>
+                                            <th scope="col">"Task"</th>
+                                            <th scope="col">"Versions"</th>
+                                            <th scope="col">"N-shot"</th>
+                                            <th scope="col">"Metrics (leaderboards)"</th>
+                                            <th scope="col" class="num">"Runs"</th>
+                                        </tr></thead>
+                                        <tbody>{rows}</tbody>
+                                    </table>
+                                </div>
+                                <p class="pager">{next}</p>
+                            }.into_any()
+                        })
+                    })}
+                </ErrorBoundary>
+            </Suspense>
+        </section>
+    }
+}

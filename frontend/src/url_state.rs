@@ -1,0 +1,257 @@
+//! Page state kept in the URL's query string, so every view can be shared
+//! and reloaded: reading it from query pairs and writing it back.
+
+/// What the leaderboard page shows, exactly as the URL says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeaderboardState {
+    pub task: String,
+    pub metric: String,
+    pub n_shot: Option<i64>,
+    pub version: Option<String>,
+    pub filter: Option<String>,
+    pub tag: Option<String>,
+    pub project: Option<String>,
+    /// Keeps entries whose model name contains this (a family such as `pythia`).
+    pub model: Option<String>,
+    /// First day included, `YYYY-MM-DD`.
+    pub from: Option<String>,
+    /// First day excluded, `YYYY-MM-DD`.
+    pub to: Option<String>,
+    pub all_revisions: bool,
+    pub sort: Option<String>,
+}
+
+impl LeaderboardState {
+    /// Reads the state from a query-string look-up; unknown keys are ignored
+    /// and malformed numbers are treated as absent.
+    pub fn from_query(get: impl Fn(&str) -> Option<String>) -> Self {
+        let text = |key: &str| get(key).filter(|value| !value.trim().is_empty());
+        Self {
+            task: text("task").unwrap_or_default(),
+            metric: text("metric").unwrap_or_default(),
+            n_shot: text("nshot").and_then(|n| n.parse().ok()),
+            version: text("version"),
+            filter: text("filter"),
+            tag: text("tag"),
+            project: text("project"),
+            model: text("model"),
+            from: text("from").filter(|d| is_day(d)),
+            to: text("to").filter(|d| is_day(d)),
+            all_revisions: text("revisions").as_deref() == Some("all"),
+            sort: text("sort"),
+        }
+    }
+
+    /// Writes the state as a query string (without `?`), leaving out what is unset.
+    pub fn to_query(&self) -> String {
+        let n_shot = self.n_shot.map(|n| n.to_string());
+        let revisions = self.all_revisions.then(|| "all".to_string());
+        let pairs = [
+            ("task", Some(&self.task).filter(|t| !t.is_empty())),
+            ("metric", Some(&self.metric).filter(|m| !m.is_empty())),
+            ("nshot", n_shot.as_ref()),
+            ("version", self.version.as_ref()),
+            ("filter", self.filter.as_ref()),
+            ("tag", self.tag.as_ref()),
+            ("project", self.project.as_ref()),
+            ("model", self.model.as_ref()),
+            ("from", self.from.as_ref()),
+            ("to", self.to.as_ref()),
+            ("revisions", revisions.as_ref()),
+            ("sort", self.sort.as_ref()),
+        ];
+        query_string(&pairs)
+    }
+
+    /// Returns the state with the configuration choices cleared, for when the
+    /// task or metric changes and the old configuration may not exist.
+    pub fn without_configuration(mut self) -> Self {
+        self.n_shot = None;
+        self.version = None;
+        self.filter = None;
+        self
+    }
+}
+
+/// Joins present pairs into `k=v&k=v`, encoding both sides.
+pub fn query_string(pairs: &[(&str, Option<&String>)]) -> String {
+    let present = pairs
+        .iter()
+        .filter_map(|(key, value)| Some((key, (*value)?)));
+    let encoded: Vec<String> = present
+        .map(|(key, value)| format!("{}={}", encode(key), encode(value)))
+        .collect();
+    encoded.join("&")
+}
+
+/// Splits a comma-separated list, dropping empty items.
+pub fn split_list(text: &str) -> Vec<String> {
+    let items = text
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty());
+    items.map(str::to_string).collect()
+}
+
+/// Returns true for `YYYY-MM-DD`.
+pub fn is_day(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 10
+        && bytes.iter().enumerate().all(|(index, byte)| match index {
+            4 | 7 => *byte == b'-',
+            _ => byte.is_ascii_digit(),
+        })
+}
+
+/// Turns a `YYYY-MM-DD` day into the RFC 3339 midnight the API expects.
+pub fn day_start(day: &str) -> Option<String> {
+    is_day(day).then(|| format!("{day}T00:00:00Z"))
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+pub fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(char::from(byte))
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// Decodes percent-escapes; malformed escapes are kept as written.
+pub fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let escaped = bytes
+            .get(index + 1..index + 3)
+            .filter(|_| bytes[index] == b'%')
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
+                index += 3;
+            }
+            None => {
+                out.push(bytes[index]);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The link to a model's page; its name's slashes stay readable.
+pub fn model_href(name: &str) -> String {
+    let segments: Vec<String> = name.split('/').map(encode).collect();
+    format!("/models/{}", segments.join("/"))
+}
+
+/// The link to a task's page.
+pub fn task_href(name: &str) -> String {
+    format!("/tasks/{}", encode(name))
+}
+
+/// The link to a run's page.
+pub fn run_href(id: &str) -> String {
+    format!("/runs/{}", encode(id))
+}
+
+/// The link to a task × metric leaderboard.
+pub fn leaderboard_href(task: &str, metric: &str) -> String {
+    let state = LeaderboardState {
+        task: task.into(),
+        metric: metric.into(),
+        ..LeaderboardState::default()
+    };
+    format!("/leaderboard?{}", state.to_query())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn parse(query: &str) -> LeaderboardState {
+        let pairs: HashMap<String, String> = query
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(key, value)| (decode(key), decode(value)))
+            .collect();
+        LeaderboardState::from_query(|key| pairs.get(key).cloned())
+    }
+
+    #[test]
+    fn leaderboard_state_survives_a_round_trip_through_the_url() {
+        let state = LeaderboardState {
+            task: "arc_easy".into(),
+            metric: "acc".into(),
+            n_shot: Some(5),
+            version: Some("1".into()),
+            filter: Some("strict-match".into()),
+            tag: Some("nightly run".into()),
+            project: None,
+            model: Some("pythia".into()),
+            from: Some("2024-01-01".into()),
+            to: None,
+            all_revisions: true,
+            sort: Some("value-asc".into()),
+        };
+        let query = state.to_query();
+        assert_eq!(
+            query,
+            "task=arc_easy&metric=acc&nshot=5&version=1&filter=strict-match&\
+             tag=nightly%20run&model=pythia&from=2024-01-01&revisions=all&sort=value-asc"
+        );
+        assert_eq!(parse(&query), state);
+    }
+
+    #[test]
+    fn malformed_values_in_the_url_are_ignored() {
+        let state = parse("task=arc_easy&nshot=five&from=last-week&revisions=some");
+        assert_eq!(state.task, "arc_easy");
+        assert_eq!(state.n_shot, None);
+        assert_eq!(state.from, None);
+        assert!(!state.all_revisions);
+    }
+
+    #[test]
+    fn changing_task_forgets_the_configuration() {
+        let state = parse("task=a&metric=m&nshot=5&version=1&filter=none&tag=t");
+        let cleared = state.without_configuration();
+        assert_eq!(cleared.to_query(), "task=a&metric=m&tag=t");
+    }
+
+    #[test]
+    fn links_keep_model_names_readable() {
+        assert_eq!(
+            model_href("EleutherAI/pythia-v1.1-160m"),
+            "/models/EleutherAI/pythia-v1.1-160m"
+        );
+        assert_eq!(model_href("a b"), "/models/a%20b");
+        assert_eq!(decode("a%20b%2Fc"), "a b/c");
+        assert_eq!(decode("100%"), "100%");
+        assert_eq!(
+            leaderboard_href("arc_easy", "acc"),
+            "/leaderboard?task=arc_easy&metric=acc"
+        );
+    }
+
+    #[test]
+    fn days_and_lists_are_parsed_strictly() {
+        assert!(is_day("2025-02-28"));
+        assert!(!is_day("2025-2-28"));
+        assert_eq!(
+            day_start("2025-02-28").as_deref(),
+            Some("2025-02-28T00:00:00Z")
+        );
+        assert_eq!(split_list("a, b,,c "), vec!["a", "b", "c"]);
+    }
+}
