@@ -20,7 +20,7 @@ if [[ ! -d $DATA_DIR ]]; then
   exit 1
 fi
 
-scripts/setup.sh
+scripts/setup.sh --run
 scripts/build-web.sh
 cargo build --release --locked
 

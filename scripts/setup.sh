@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Installs what Yardstick's tests and run need, and only what is missing, so
 # running it again is quick and changes nothing. Each need has one install_*
-# function below, called in order at the end.
+# function below, called in order at the end. `setup.sh --run` installs only
+# what running the product needs (no PostgreSQL server, no browser).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+FOR_TESTS=true
+[[ ${1:-} == --run ]] && FOR_TESTS=false
 
 PG_BIN=/usr/lib/postgresql/15/bin
 # trunk 0.22 and later need a newer rustc than the one pinned here.
@@ -26,13 +30,15 @@ apt_install() {
 
 install_system_packages() {
   local packages=()
-  # The tests start a private PostgreSQL 15 cluster from these binaries.
-  [[ -x $PG_BIN/initdb && -x $PG_BIN/postgres ]] || packages+=(postgresql)
-  # npm fetches the GraphQL explorer's assets.
+  # npm fetches the GraphQL explorer's assets and wasm-opt.
   command -v npm >/dev/null || packages+=(nodejs npm)
-  # The browser test drives headless Chromium over WebDriver.
-  command -v chromium >/dev/null || packages+=(chromium)
-  command -v chromedriver >/dev/null || packages+=(chromium-driver)
+  if $FOR_TESTS; then
+    # The tests start a private PostgreSQL 15 cluster from these binaries.
+    [[ -x $PG_BIN/initdb && -x $PG_BIN/postgres ]] || packages+=(postgresql)
+    # The browser test drives headless Chromium over WebDriver.
+    command -v chromium >/dev/null || packages+=(chromium)
+    command -v chromedriver >/dev/null || packages+=(chromium-driver)
+  fi
   if [[ ${#packages[@]} -eq 0 ]]; then
     echo "setup: Debian packages present"
     return

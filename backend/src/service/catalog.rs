@@ -2,34 +2,11 @@
 
 use entity::{metric, ml_model, model_alias, model_tag, project, tag, task, task_group_member};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::identity;
-use super::page::{Page, PageRequest};
+use super::page::{Page, PageRequest, fetch};
 use crate::error::ServiceResult;
-
-async fn page_of<E, C>(
-    db: &C,
-    select: Select<E>,
-    page: PageRequest,
-) -> ServiceResult<Page<E::Model>>
-where
-    E: EntityTrait,
-    E::Model: Sync,
-    C: ConnectionTrait,
-{
-    let total = select.clone().count(db).await?;
-    let items = select.offset(page.offset).limit(page.limit).all(db).await?;
-
-    Ok(Page {
-        items,
-        offset: page.offset,
-        total,
-    })
-}
 
 /// Builds a case-insensitive "contains" pattern that matches `search` literally:
 /// `%`, `_` and the escape character itself lose their wildcard meaning.
@@ -55,7 +32,7 @@ pub async fn list_models(
         let lower_name = Func::lower(Expr::col(ml_model::Column::Name));
         select = select.filter(Expr::expr(lower_name).like(contains(search)));
     }
-    page_of(db, select, page).await
+    fetch(db, select, page).await
 }
 
 /// Finds a model by any of its spellings (aliases match ignoring case).
@@ -87,7 +64,7 @@ pub async fn list_tasks(
     if let Some(name) = name {
         select = select.filter(task::Column::Name.eq(name));
     }
-    page_of(db, select, page).await
+    fetch(db, select, page).await
 }
 
 /// Lists metrics by name.
@@ -95,7 +72,7 @@ pub async fn list_metrics(
     db: &impl ConnectionTrait,
     page: PageRequest,
 ) -> ServiceResult<Page<metric::Model>> {
-    page_of(
+    fetch(
         db,
         metric::Entity::find().order_by_asc(metric::Column::Name),
         page,
@@ -108,7 +85,7 @@ pub async fn list_projects(
     db: &impl ConnectionTrait,
     page: PageRequest,
 ) -> ServiceResult<Page<project::Model>> {
-    page_of(
+    fetch(
         db,
         project::Entity::find().order_by_asc(project::Column::Name),
         page,
@@ -121,7 +98,7 @@ pub async fn list_tags(
     db: &impl ConnectionTrait,
     page: PageRequest,
 ) -> ServiceResult<Page<tag::Model>> {
-    page_of(
+    fetch(
         db,
         tag::Entity::find().order_by_asc(tag::Column::Name),
         page,

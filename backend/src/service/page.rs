@@ -3,6 +3,8 @@
 //! Stored facts are append-only, so an offset stays meaningful between
 //! requests except when new rows arrive in the middle of a listing.
 
+use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, QuerySelect, Select};
+
 use crate::error::{ServiceError, ServiceResult};
 
 /// The largest page a client may ask for.
@@ -51,6 +53,27 @@ impl<T> Page<T> {
     pub fn has_next(&self) -> bool {
         self.offset + (self.items.len() as u64) < self.total
     }
+}
+
+/// Fetches one page of `select` and the size of the whole list.
+pub async fn fetch<E, C>(
+    db: &C,
+    select: Select<E>,
+    page: PageRequest,
+) -> ServiceResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    let total = select.clone().count(db).await?;
+    let items = select.offset(page.offset).limit(page.limit).all(db).await?;
+
+    Ok(Page {
+        items,
+        offset: page.offset,
+        total,
+    })
 }
 
 #[cfg(test)]

@@ -7,13 +7,12 @@ use chrono::{DateTime, Utc};
 use entity::{project, run, run_project, run_result, run_tag, tag, task};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
 use super::catalog;
-use super::page::{Page, PageRequest};
+use super::page::{Page, PageRequest, fetch};
 use crate::error::ServiceResult;
 
 /// Which runs to keep; every field narrows the set, absent fields do not.
@@ -103,14 +102,7 @@ pub async fn list(
         .filter(condition(db, filter).await?)
         .order_by_desc(run::Column::EffectiveAt)
         .order_by_asc(run::Column::Id);
-    let total = select.clone().count(db).await?;
-    let items = select.offset(page.offset).limit(page.limit).all(db).await?;
-
-    Ok(Page {
-        items,
-        offset: page.offset,
-        total,
-    })
+    fetch(db, select, page).await
 }
 
 /// Returns one run, or `None` when no run has that id.
