@@ -5,6 +5,7 @@ mod connection;
 mod error_codes;
 pub mod loader;
 mod query;
+mod stats;
 mod task_summary;
 mod types;
 

@@ -10,4 +10,5 @@ pub mod leaderboard;
 pub mod model_profile;
 pub mod page;
 pub mod run;
+pub mod stats;
 pub mod task_summary;

@@ -10,5 +10,6 @@ mod immutability;
 mod ingest_real;
 mod migrations;
 mod pg_harness;
+mod stats_api;
 mod support;
 mod web_api;

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::connection::{PageConnection, connection, page_complexity, page_request};
 use super::loader::load_one;
 use super::loader::{MetricKey, ModelKey, ProjectsKey, ResultsKey, RunKey, TagsKey, TaskKey};
+use super::stats::{Interval, RankInterval, ci95};
 use crate::service::{self, catalog, leaderboard, model_profile, run::RunWhere};
 
 /// Why a number is or is not present. JSON cannot carry NaN or Infinity, so
@@ -420,6 +421,20 @@ impl RunResult {
     async fn stderr_kind(&self) -> NumberKind {
         NumberKind::from_stored(&self.0.stderr_kind)
     }
+
+    /// How many samples the value was computed over: the run's
+    /// `samplesEffective`. `null` when the source does not record it.
+    async fn n(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
+        let run = load_one(ctx, RunKey(self.0.run_id)).await?;
+        Ok(run.and_then(|run| run.samples_effective))
+    }
+
+    /// The 95% confidence interval, `value ± 1.959963984540054 × stderr`
+    /// (normal approximation), in the value's unit. `null` unless both
+    /// `value` and `stderr` are finite.
+    async fn ci95(&self) -> Option<Interval> {
+        ci95(self.0.value, self.0.stderr)
+    }
 }
 
 /// One of a model's scores, with the run it came from.
@@ -553,6 +568,26 @@ impl LeaderboardEntry {
 
     async fn stderr_kind(&self) -> NumberKind {
         NumberKind::from_stored(&self.0.result.stderr_kind)
+    }
+
+    /// How many samples the value was computed over: the run's
+    /// `samplesEffective`. `null` when the source does not record it.
+    async fn n(&self) -> Option<i64> {
+        self.0.run.samples_effective
+    }
+
+    /// The 95% confidence interval, `value ± 1.959963984540054 × stderr`
+    /// (normal approximation), in the value's unit. `null` unless both
+    /// `value` and `stderr` are finite.
+    async fn ci95(&self) -> Option<Interval> {
+        ci95(self.0.result.value, self.0.result.stderr)
+    }
+
+    /// The ranks this entry could hold given every entry's 95% interval: an
+    /// entry whose value lacks a stderr counts as exact. `null` exactly when
+    /// `rank` is.
+    async fn rank_interval(&self) -> Option<RankInterval> {
+        self.0.rank_interval.map(RankInterval::from)
     }
 
     async fn model(&self) -> Model {

@@ -13,6 +13,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::direction::Direction;
 use super::run::{RunWhere, condition};
+use super::stats::{self, RankInterval};
 use crate::error::{ServiceError, ServiceResult};
 
 /// What the caller asks for.
@@ -49,6 +50,9 @@ pub struct ConfigurationSummary {
 pub struct Entry {
     /// 1-based, shared by ties; `None` when the entry cannot be ranked.
     pub rank: Option<usize>,
+    /// The ranks the entry could hold given the 95% intervals of all entries
+    /// (see [`stats::rank_intervals`]); `None` exactly when `rank` is.
+    pub rank_interval: Option<RankInterval>,
     pub model: ml_model::Model,
     pub run: run::Model,
     pub result: run_result::Model,
@@ -309,6 +313,7 @@ fn rank(
                 .and_then(|value| badness(direction, value));
             let entry = Entry {
                 rank: None,
+                rank_interval: None,
                 model,
                 run: candidate.run,
                 result: candidate.result,
@@ -337,7 +342,16 @@ fn rank(
         entry.rank = Some(rank);
         previous = Some((score, rank));
     }
-    scored.into_iter().map(|(_, entry)| entry).collect()
+    let mut entries: Vec<Entry> = scored.into_iter().map(|(_, entry)| entry).collect();
+    let numbers: Vec<_> = entries
+        .iter()
+        .map(|entry| (entry.result.value, entry.result.stderr))
+        .collect();
+    let intervals = stats::rank_intervals(&numbers, direction);
+    for (entry, interval) in entries.iter_mut().zip(intervals) {
+        entry.rank_interval = interval;
+    }
+    entries
 }
 
 #[cfg(test)]

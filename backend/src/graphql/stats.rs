@@ -1,0 +1,52 @@
+//! GraphQL types for uncertainty: confidence intervals and rank intervals.
+//!
+//! They only carry numbers computed by `service::stats`.
+
+use async_graphql::SimpleObject;
+
+use crate::service::stats;
+
+/// A closed interval, in the unit of the value it bounds.
+#[derive(SimpleObject, Debug, Clone, Copy, PartialEq)]
+pub struct Interval {
+    /// The lower bound, included.
+    pub low: f64,
+    /// The upper bound, included.
+    pub high: f64,
+}
+
+impl From<stats::Interval> for Interval {
+    fn from(interval: stats::Interval) -> Self {
+        Self {
+            low: interval.low,
+            high: interval.high,
+        }
+    }
+}
+
+/// The ranks a leaderboard entry could plausibly hold once the uncertainty of
+/// every entry's value is taken into account; both ends are 1-based and
+/// included.
+#[derive(SimpleObject, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RankInterval {
+    /// One more than the number of entries whose 95% interval lies entirely
+    /// on the better side of this entry's.
+    pub best: u64,
+    /// The number of ranked entries whose 95% interval does not lie entirely
+    /// on the worse side of this entry's, this entry included.
+    pub worst: u64,
+}
+
+impl From<stats::RankInterval> for RankInterval {
+    fn from(interval: stats::RankInterval) -> Self {
+        Self {
+            best: interval.best as u64,
+            worst: interval.worst as u64,
+        }
+    }
+}
+
+/// Returns the 95% interval for a stored value and stderr, when both exist.
+pub fn ci95(value: Option<f64>, stderr: Option<f64>) -> Option<Interval> {
+    stats::ci95(value?, stderr?).map(Interval::from)
+}
