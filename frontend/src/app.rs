@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::hooks::use_location;
 use leptos_router::path;
 
 use crate::pages::{compare, leaderboard, model, models, not_found, run, runs, task, tasks};
@@ -17,14 +18,7 @@ pub fn App() -> impl IntoView {
                     <span class="logo" aria-hidden="true">"▮▯"</span>
                     "Yardstick"
                 </a>
-                <nav aria-label="Main">
-                    <A href="/leaderboard">"Leaderboards"</A>
-                    <A href="/models">"Models"</A>
-                    <A href="/tasks">"Tasks"</A>
-                    <A href="/runs">"Runs"</A>
-                    <A href="/compare">"Compare"</A>
-                    <a href="/graphql" class="api">"GraphQL"</a>
-                </nav>
+                <Nav />
             </header>
             <main id="main">
                 <Routes fallback=not_found::NotFound>
@@ -45,5 +39,26 @@ pub fn App() -> impl IntoView {
                 "."
             </footer>
         </Router>
+    }
+}
+
+/// The main navigation; the current page's item is marked `aria-current`.
+#[component]
+fn Nav() -> impl IntoView {
+    let location = use_location();
+    // `<A>` marks only its own path, but `/` shows the leaderboards too.
+    let leaderboards = move || {
+        let path = location.pathname.get();
+        (path == "/" || path.starts_with("/leaderboard")).then_some("page")
+    };
+    view! {
+        <nav aria-label="Main">
+            <a href="/leaderboard" aria-current=leaderboards>"Leaderboards"</a>
+            <A href="/models">"Models"</A>
+            <A href="/tasks">"Tasks"</A>
+            <A href="/runs">"Runs"</A>
+            <A href="/compare">"Compare"</A>
+            <a href="/graphql" class="api">"GraphQL"</a>
+        </nav>
     }
 }

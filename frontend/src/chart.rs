@@ -1,10 +1,11 @@
-//! Charts as plain SVG components: a bar chart with error bars and a line
-//! chart. They load nothing at run time and scale with their container.
+//! Charts as plain SVG components: a bar chart with error bars, a line
+//! chart over training steps and a dot plot of differences. They load
+//! nothing at run time and scale with their container.
 
 use leptos::prelude::*;
 
 use crate::format;
-use crate::scale::{Scale, nice_domain, tick_label, truncate};
+use crate::scale::{Scale, StepScale, nice_domain, step_label, step_ticks, tick_label, truncate};
 
 /// Colours of successive series, readable on white and for common colour blindness.
 const PALETTE: [&str; 6] = [
@@ -155,7 +156,9 @@ const RIGHT: f64 = 24.0;
 const TOP: f64 = 16.0;
 const BOTTOM: f64 = 52.0;
 
-/// A line chart of values over x with ± stderr whiskers and a legend.
+/// A line chart of values over training steps with ± stderr whiskers and a
+/// legend. Its x axis is logarithmic (log10 of step + 1), because checkpoints
+/// are saved densely early in training and sparsely later.
 #[component]
 pub fn LineChart(
     #[prop(into)] title: String,
@@ -171,17 +174,13 @@ pub fn LineChart(
     let y_high = points()
         .map(|p| p.y + p.stderr.unwrap_or(0.0))
         .fold(f64::MIN, f64::max);
-    let (x_domain, x_ticks) = nice_domain(0.0, x_max, 6);
+    let x_ticks = step_ticks(x_max);
     let (y_domain, y_ticks) = nice_domain(y_low.min(y_high), y_high, 5);
-    let x = Scale {
-        domain: x_domain,
-        range: (LEFT, WIDTH - RIGHT),
-    };
+    let x = StepScale::new(x_max, (LEFT, WIDTH - RIGHT));
     let y = Scale {
         domain: y_domain,
         range: (LINE_HEIGHT - BOTTOM, TOP),
     };
-    let x_step = x_ticks.get(1).map(|t| t - x_domain.0).unwrap_or(1.0);
     let y_step = y_ticks
         .get(1)
         .zip(y_ticks.first())
@@ -194,7 +193,7 @@ pub fn LineChart(
             view! {
                 <line x1=at x2=at y1=TOP y2=LINE_HEIGHT - BOTTOM class="grid"></line>
                 <text x=at y=LINE_HEIGHT - BOTTOM + 16.0 class="tick" text-anchor="middle">
-                    {tick_label(*tick, x_step)}
+                    {step_label(*tick)}
                 </text>
             }
         })
@@ -227,7 +226,10 @@ pub fn LineChart(
             }
         })
         .collect_view();
-    let description = format!("{title}: {} series over {x_label}.", series.len());
+    let description = format!(
+        "{title}: {} series over {x_label}, on a logarithmic axis.",
+        series.len()
+    );
     view! {
         <figure class="chart">
             <figcaption>{title}</figcaption>
@@ -251,7 +253,12 @@ pub fn LineChart(
     }
 }
 
-fn series_view(line: &Series, colour: &'static str, x: Scale, y: Scale) -> impl IntoView + use<> {
+fn series_view(
+    line: &Series,
+    colour: &'static str,
+    x: StepScale,
+    y: Scale,
+) -> impl IntoView + use<> {
     let path: Vec<String> = line
         .points
         .iter()
@@ -274,5 +281,111 @@ fn series_view(line: &Series, colour: &'static str, x: Scale, y: Scale) -> impl 
     view! {
         <polyline points=path.join(" ") fill="none" stroke=colour stroke-width="2"></polyline>
         {marks}
+    }
+}
+
+/// One row of a dot plot: a label and one value per series (`None` where a
+/// series has no value on it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DotRow {
+    pub label: String,
+    pub values: Vec<Option<f64>>,
+}
+
+/// A dot plot: one row per label, one coloured dot per series, over a shaded
+/// band from `-band` to `band` around zero.
+#[component]
+pub fn DotChart(
+    #[prop(into)] title: String,
+    #[prop(into)] axis_label: String,
+    series: Vec<String>,
+    rows: Vec<DotRow>,
+    band: f64,
+) -> impl IntoView {
+    let values = rows.iter().flat_map(|row| row.values.iter().flatten());
+    let (low, high) = values.fold((-band, band), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+    let (domain, ticks) = nice_domain(low, high, 6);
+    let step = ticks
+        .get(1)
+        .zip(ticks.first())
+        .map(|(b, a)| b - a)
+        .unwrap_or(1.0);
+    let scale = Scale {
+        domain,
+        range: (LABEL_WIDTH, WIDTH - 24.0),
+    };
+    let top = 16.0;
+    let bottom = top + rows.len() as f64 * ROW;
+    let height = bottom + 44.0;
+    let grid = ticks
+        .iter()
+        .map(|tick| {
+            let x = scale.at(*tick);
+            view! {
+                <line x1=x x2=x y1=top y2=bottom class="grid"></line>
+                <text x=x y=bottom + 16.0 class="tick" text-anchor="middle">
+                    {tick_label(*tick, step)}
+                </text>
+            }
+        })
+        .collect_view();
+    let (band_left, band_right) = (scale.at(-band), scale.at(band));
+    let marks = rows
+        .iter()
+        .enumerate()
+        .map(|(index, row)| dot_row(row, top + index as f64 * ROW, scale))
+        .collect_view();
+    let legend = series
+        .iter()
+        .enumerate()
+        .map(|(index, name)| {
+            let colour = PALETTE[index % PALETTE.len()];
+            view! {
+                <li><span class="swatch" style=format!("background:{colour}")></span>
+                    {name.clone()}</li>
+            }
+        })
+        .collect_view();
+    let description = format!(
+        "{title}: {} rows; the table below lists every value.",
+        rows.len()
+    );
+    view! {
+        <figure class="chart">
+            <figcaption>{title}</figcaption>
+            <svg viewBox=format!("0 0 {WIDTH} {height}") role="img" aria-label=description
+                preserveAspectRatio="xMinYMin meet">
+                <rect x=band_left y=top width=band_right - band_left height=bottom - top
+                    class="band"></rect>
+                {grid}
+                <line x1=scale.at(0.0) x2=scale.at(0.0) y1=top y2=bottom class="axis"></line>
+                {marks}
+                <text x=(LABEL_WIDTH + WIDTH - 24.0) / 2.0 y=height - 6.0 class="axis-label"
+                    text-anchor="middle">{axis_label}</text>
+            </svg>
+            <ul class="legend">{legend}</ul>
+        </figure>
+    }
+}
+
+fn dot_row(row: &DotRow, y: f64, scale: Scale) -> impl IntoView + use<> {
+    let middle = y + ROW / 2.0;
+    let label = truncate(&row.label, 34);
+    let dots = row
+        .values
+        .iter()
+        .enumerate()
+        .filter_map(|(index, value)| {
+            let colour = PALETTE[index % PALETTE.len()];
+            let cx = scale.at((*value)?);
+            Some(view! { <circle cx=cx cy=middle r=4.5 fill=colour class="dot"></circle> })
+        })
+        .collect_view();
+    view! {
+        <g class="row">
+            <line x1=LABEL_WIDTH x2=WIDTH - 24.0 y1=middle y2=middle class="grid"></line>
+            <text x=LABEL_WIDTH - 8.0 y=middle + 4.0 class="label" text-anchor="end">{label}</text>
+            {dots}
+        </g>
     }
 }

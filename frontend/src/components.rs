@@ -1,9 +1,12 @@
 //! Pieces every page uses: loading, error and empty states, sortable table
-//! headers and small labelled values.
+//! headers, small labelled values, and the search box and pager of the list
+//! pages.
 
 use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::sort::{Order, SortBy};
+use crate::url_state::query_string;
 
 /// Shown while a page's data is on its way.
 #[component]
@@ -81,5 +84,71 @@ pub fn Fact(#[prop(into)] term: String, children: Children) -> impl IntoView {
             <dt>{term}</dt>
             <dd>{children()}</dd>
         </div>
+    }
+}
+
+/// Returns the URL of a list page at `path` with its search text and cursor.
+pub fn list_href(path: &str, search: Option<&String>, after: Option<&String>) -> String {
+    format!(
+        "{path}?{}",
+        query_string(&[("search", search), ("after", after)])
+    )
+}
+
+/// Reads a list page's `search` and `after` parameters from the URL; an
+/// empty search counts as none.
+pub fn use_list_query() -> (Memo<Option<String>>, Memo<Option<String>>) {
+    let query = use_query_map();
+    let search = Memo::new(move |_| query.read().get("search").filter(|s| !s.is_empty()));
+    let after = Memo::new(move |_| query.read().get("after"));
+    (search, after)
+}
+
+/// A list page's name search: a new text goes into the URL of `path` and
+/// starts again from the first page.
+#[component]
+pub fn SearchBox(
+    path: &'static str,
+    id: &'static str,
+    placeholder: &'static str,
+    search: Memo<Option<String>>,
+) -> impl IntoView {
+    let navigate = use_navigate();
+    let on_search = move |ev: leptos::ev::Event| {
+        let text = event_target_value(&ev).trim().to_string();
+        let text = Some(text).filter(|t| !t.is_empty());
+        navigate(&list_href(path, text.as_ref(), None), Default::default());
+    };
+    view! {
+        <form class="controls inline" on:submit=|ev| ev.prevent_default() role="search">
+            <div class="field wide">
+                <label for=id>"Name contains"</label>
+                <input id=id type="search" placeholder=placeholder
+                    prop:value=move || search.get().unwrap_or_default() on:change=on_search />
+            </div>
+        </form>
+    }
+}
+
+/// The link to a list's next page, or an empty pager on the last one.
+#[component]
+pub fn Pager(href: Option<String>) -> impl IntoView {
+    let next = href.map(|href| view! { <a class="button" href=href>"Next page"</a> });
+    view! { <p class="pager">{next}</p> }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_links_keep_the_search_and_drop_empty_parameters() {
+        let search = Some("pythia".to_string());
+        let cursor = Some("abc".to_string());
+        assert_eq!(
+            list_href("/models", search.as_ref(), cursor.as_ref()),
+            "/models?search=pythia&after=abc"
+        );
+        assert_eq!(list_href("/tasks", None, None), "/tasks?");
     }
 }

@@ -123,7 +123,7 @@ mod tests {
     #[test]
     fn numbers_get_decimals_by_size() {
         assert_eq!(number(0.753367), "0.7534");
-        assert_eq!(number(3.14159), "3.142");
+        assert_eq!(number(4.80094), "4.801");
         assert_eq!(number(138.45021), "138.45");
         assert_eq!(number(12345.67), "12345.7");
     }

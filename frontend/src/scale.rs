@@ -1,5 +1,5 @@
-//! Chart geometry: linear scales and round tick values, kept apart from the
-//! SVG so it can be tested on the host.
+//! Chart geometry: linear scales, a logarithmic scale for training steps and
+//! round tick values, kept apart from the SVG so it can be tested on the host.
 
 /// Maps a domain of values onto a range of pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -57,6 +57,66 @@ pub fn nice_domain(low: f64, high: f64, count: usize) -> ((f64, f64), Vec<f64>) 
     ((start, end), ticks)
 }
 
+/// Maps training steps onto pixels by log10(step + 1), so the early
+/// checkpoints (0, 1, 2, 4, … 1000) spread out instead of crowding step 0.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepScale {
+    linear: Scale,
+}
+
+impl StepScale {
+    /// Returns a scale from step 0 to `max` (at least 1) across `range`.
+    pub fn new(max: f64, range: (f64, f64)) -> Self {
+        let end = log_step(max.max(1.0));
+        Self {
+            linear: Scale {
+                domain: (0.0, end),
+                range,
+            },
+        }
+    }
+
+    /// Returns the pixel position of `step`; negative steps count as 0.
+    pub fn at(&self, step: f64) -> f64 {
+        self.linear.at(log_step(step))
+    }
+}
+
+fn log_step(step: f64) -> f64 {
+    (step.max(0.0) + 1.0).log10()
+}
+
+/// Returns the ticks of a step axis up to `max`: 0, then 1, 10, 100, … as
+/// far as `max` reaches.
+pub fn step_ticks(max: f64) -> Vec<f64> {
+    let mut ticks = vec![0.0];
+    let mut tick = 1.0;
+    while tick <= max.max(1.0) {
+        ticks.push(tick);
+        tick *= 10.0;
+    }
+    ticks
+}
+
+/// Writes a step tick short: 0, 10, 100, 1k, 10k, 100k, 1M.
+pub fn step_label(step: f64) -> String {
+    let (value, suffix) = if step >= 1e9 {
+        (step / 1e9, "G")
+    } else if step >= 1e6 {
+        (step / 1e6, "M")
+    } else if step >= 1e3 {
+        (step / 1e3, "k")
+    } else {
+        (step, "")
+    };
+    let value = clean(value);
+    if value.fract() == 0.0 {
+        format!("{value:.0}{suffix}")
+    } else {
+        format!("{value}{suffix}")
+    }
+}
+
 /// Removes floating-point noise such as 0.30000000000000004.
 fn clean(value: f64) -> f64 {
     (value * 1e9).round() / 1e9
@@ -109,6 +169,39 @@ mod tests {
         assert_eq!(ticks.len(), 5);
         let (domain, _) = nice_domain(2.0, 2.0, 4);
         assert!(domain.0 < 2.0 && domain.1 > 2.0);
+    }
+
+    #[test]
+    fn early_steps_spread_out_on_the_step_axis() {
+        let scale = StepScale::new(143_000.0, (0.0, 100.0));
+        assert_eq!(scale.at(0.0), 0.0);
+        assert_eq!(scale.at(143_000.0), 100.0);
+        assert_eq!(scale.at(-5.0), 0.0);
+        // On a linear axis step 1000 would sit at 0.7; here it is past the
+        // middle, and steps 1, 2 and 4 are several pixels apart.
+        assert!(scale.at(1000.0) > 55.0);
+        assert!(scale.at(2.0) - scale.at(1.0) > 3.0);
+        assert!(scale.at(4.0) - scale.at(2.0) > 3.0);
+        let single = StepScale::new(0.0, (10.0, 20.0));
+        assert_eq!(single.at(0.0), 10.0);
+    }
+
+    #[test]
+    fn step_ticks_are_powers_of_ten_within_the_data() {
+        assert_eq!(
+            step_ticks(143_000.0),
+            vec![0.0, 1.0, 10.0, 100.0, 1e3, 1e4, 1e5]
+        );
+        assert_eq!(step_ticks(1000.0), vec![0.0, 1.0, 10.0, 100.0, 1e3]);
+        assert_eq!(step_ticks(0.0), vec![0.0, 1.0]);
+        let labels: Vec<String> = [0.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6, 2500.0]
+            .iter()
+            .map(|step| step_label(*step))
+            .collect();
+        assert_eq!(
+            labels,
+            ["0", "10", "100", "1k", "10k", "100k", "1M", "2.5k"]
+        );
     }
 
     #[test]

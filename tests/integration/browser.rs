@@ -157,7 +157,10 @@ async fn the_web_app_shows_the_api_s_leaderboard_model_and_run() -> anyhow::Resu
     let driver = start_driver(&chromedriver).await?;
     let profile = tempdir()?;
     let client = connect(&driver, &chromium, &profile).await?;
-    let outcome = browse(&client, &base, &entries).await;
+    let mut outcome = browse(&client, &base, &entries).await;
+    if outcome.is_ok() {
+        outcome = compare(&client, &base).await;
+    }
     let _ = client.close().await;
     server.abort();
     let _ = std::fs::remove_dir_all(&profile);
@@ -246,6 +249,46 @@ async fn browse(client: &Client, base: &str, entries: &[Value]) -> anyhow::Resul
         .await?;
     text_of(client, "table.data tbody tr td.value").await?;
     screenshot(client, "leaderboard-phone").await?;
+
+    Ok(())
+}
+
+/// Opens the start page and the comparison of two Pythia sizes, at desktop
+/// and at phone width.
+async fn compare(client: &Client, base: &str) -> anyhow::Result<()> {
+    client.set_window_size(1280, 900).await?;
+    client.goto(&format!("{base}/")).await?;
+    let current = text_of(client, "nav a[aria-current=page]").await?;
+    assert_eq!(current, "Leaderboards", "`/` shows the leaderboards");
+
+    let url = format!(
+        "{base}/compare?models=EleutherAI%2Fpythia-v1.1-160m%2CEleutherAI%2Fpythia-v1.1-410m"
+    );
+    client.goto(&url).await?;
+    let first_row = text_of(client, "table.compare tbody tr th.key").await?;
+    assert!(!first_row.is_empty(), "each row names its task and metric");
+    let heads = client
+        .find_all(Locator::Css("table.compare thead th"))
+        .await?;
+    assert_eq!(heads.len(), 4, "task, two models and one difference");
+    let chart = text_of(client, "figure.chart figcaption").await?;
+    assert!(
+        chart.starts_with("Differences from EleutherAI/pythia-v1.1-160m"),
+        "{chart}"
+    );
+    screenshot(client, "compare").await?;
+    let figure = client.find(Locator::Css("figure.chart")).await?;
+    let dir = repo_root().join("target/test-output/browser");
+    std::fs::write(dir.join("compare-chart.png"), figure.screenshot().await?)?;
+
+    client.set_window_size(390, 844).await?;
+    client.refresh().await?;
+    text_of(client, "table.compare tbody tr th.key").await?;
+    // Scrolled sideways, the task column must stay in view.
+    let scroll = "const wrap = document.querySelector('table.compare').parentElement; \
+                  wrap.scrollIntoView(); wrap.scrollLeft = 250;";
+    client.execute(scroll, vec![]).await?;
+    screenshot(client, "compare-phone").await?;
 
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! Comparing two or more models on the tasks they share: each model's value,
 //! and each model's difference from the first with whether it exceeds the
-//! combined standard error.
+//! combined standard error, as a table and as a dot plot.
 
 use std::collections::BTreeMap;
 
@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::{self, ApiError, Direction, Score};
+use crate::chart::{DotChart, DotRow};
 use crate::components::{Empty, Loading, error_fallback};
 use crate::format::{self, Num};
 use crate::url_state::{encode, leaderboard_href, model_href, split_list, task_href};
@@ -15,6 +16,9 @@ use crate::url_state::{encode, leaderboard_href, model_href, split_list, task_hr
 /// A comparison worth opening from the empty page.
 const EXAMPLE: &str =
     "/compare?models=EleutherAI%2Fpythia-v1.1-160m%2CEleutherAI%2Fpythia-v1.1-410m";
+
+/// How many rows the difference chart draws at most.
+const CHART_LIMIT: usize = 40;
 
 /// What makes two scores comparable: task, version, n-shot, filter, metric.
 type ScoreKey = (String, Option<String>, Option<i64>, String, String);
@@ -50,6 +54,55 @@ impl Difference {
     fn exceeds(&self) -> Option<bool> {
         self.combined.map(|combined| self.delta.abs() > combined)
     }
+
+    /// Returns Δ in combined stderrs, positive when the other model is
+    /// better; `None` without a stderr above zero or a better direction.
+    fn standardized(&self, direction: Direction) -> Option<f64> {
+        let combined = self.combined.filter(|c| *c > 0.0)?;
+        let sign = match direction {
+            Direction::Higher => 1.0,
+            Direction::Lower => -1.0,
+            Direction::Ideal | Direction::Unknown => return None,
+        };
+        Some(sign * self.delta / combined)
+    }
+}
+
+/// The dot plot's rows: each row's standardized differences from the first
+/// model, in table order; rows with none are left out, and past
+/// `CHART_LIMIT` only the rows with the largest differences are kept.
+fn chart_rows(rows: &[Row]) -> Vec<DotRow> {
+    let mut dots: Vec<(usize, f64, DotRow)> = rows
+        .iter()
+        .enumerate()
+        .filter_map(|(index, row)| {
+            let dot = dot_row(row)?;
+            let largest = dot
+                .values
+                .iter()
+                .flatten()
+                .fold(0.0f64, |m, v| m.max(v.abs()));
+            Some((index, largest, dot))
+        })
+        .collect();
+    dots.sort_by(|a, b| b.1.total_cmp(&a.1));
+    dots.truncate(CHART_LIMIT);
+    dots.sort_by_key(|(index, _, _)| *index);
+    dots.into_iter().map(|(_, _, dot)| dot).collect()
+}
+
+fn dot_row(row: &Row) -> Option<DotRow> {
+    let first = *row.scores.first()?;
+    let values: Vec<Option<f64>> = row.scores[1..]
+        .iter()
+        .map(|other| Difference::of(first, *other)?.standardized(row.direction))
+        .collect();
+    let (task, _, n_shot, _, metric) = &row.key;
+    let label = format!("{task} · {metric} ({})", format::n_shot(*n_shot));
+    values
+        .iter()
+        .any(Option::is_some)
+        .then_some(DotRow { label, values })
 }
 
 fn key_of(score: &Score) -> ScoreKey {
@@ -180,15 +233,34 @@ fn Comparison(models: Vec<(String, Vec<Score>)>) -> impl IntoView {
         .map(|n| view! { <th scope="col" class="num">{format!("Δ {n}")}</th> })
         .collect_view();
     let count = rows.len();
+    let dots = chart_rows(&rows);
+    let chart = (!dots.is_empty()).then(|| {
+        let shown = if dots.len() < count {
+            format!(" ({} of {count} rows, the largest differences)", dots.len())
+        } else {
+            String::new()
+        };
+        let title = format!(
+            "Differences from {}, in combined standard errors{shown}",
+            names[0]
+        );
+        view! {
+            <div class="chart-box">
+                <DotChart title axis_label="Δ ÷ √(se₁² + se₂²); right is better, \
+                    outside the band exceeds the combined stderr"
+                    series=names[1..].to_vec() rows=dots band=1.0 />
+            </div>
+        }
+    });
     let body = rows.into_iter().map(row_view).collect_view();
     view! {
         <p class="muted">{format!("{count} shared task configurations and metrics. \
             Δ is marked ✓ when it exceeds √(se₁² + se₂²).")}</p>
+        {chart}
         <div class="table-wrap">
-            <table class="data" aria-label="Comparison">
+            <table class="data compare" aria-label="Comparison">
                 <thead><tr>
-                    <th scope="col">"Task"</th><th scope="col">"Configuration"</th>
-                    <th scope="col">"Metric"</th>{heads}{diff_heads}
+                    <th scope="col">"Task · metric"</th>{heads}{diff_heads}
                 </tr></thead>
                 <tbody>{body}</tbody>
             </table>
@@ -241,10 +313,12 @@ fn row_view(row: Row) -> impl IntoView {
     );
     view! {
         <tr>
-            <td><a href=task_href(&task)>{task.clone()}</a></td>
-            <td>{config}</td>
-            <td><a href=leaderboard_href(&task, &metric)>{metric.clone()}" "
-                {row.direction.arrow()}</a></td>
+            <th scope="row" class="key">
+                <a href=task_href(&task)>{task.clone()}</a>" · "
+                <a href=leaderboard_href(&task, &metric)>{metric.clone()}" "
+                    {row.direction.arrow()}</a>
+                <div class="config">{config}</div>
+            </th>
             {values}
             {diffs}
         </tr>
@@ -309,5 +383,21 @@ mod tests {
             Some(true)
         );
         assert_eq!(Difference::of(first, nan), None);
+    }
+
+    #[test]
+    fn standardized_differences_point_towards_the_better_model() {
+        let difference = Difference {
+            delta: -0.2,
+            combined: Some(0.1),
+        };
+        assert_eq!(difference.standardized(Direction::Higher), Some(-2.0));
+        assert_eq!(difference.standardized(Direction::Lower), Some(2.0));
+        assert_eq!(difference.standardized(Direction::Unknown), None);
+        let no_stderr = Difference {
+            delta: 0.1,
+            combined: Some(0.0),
+        };
+        assert_eq!(no_stderr.standardized(Direction::Higher), None);
     }
 }

@@ -186,7 +186,7 @@ fn Checkpoints(checkpoints: Vec<Score>, steps: BTreeMap<String, i64>) -> impl In
             }];
             view! {
                 <LineChart title=format!("Over training checkpoints: {}", curve.label)
-                    x_label="training step" y_label series />
+                    x_label="training step (log scale)" y_label series />
             }
         })
     };

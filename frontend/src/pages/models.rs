@@ -1,41 +1,25 @@
 //! The model list, searchable by name, fifty to a page.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api;
-use crate::components::{Empty, Loading, error_fallback};
-use crate::url_state::{model_href, query_string};
+use crate::components::{
+    Empty, Loading, Pager, SearchBox, error_fallback, list_href, use_list_query,
+};
+use crate::url_state::model_href;
 
 /// The model list, at `/models?search=…&after=…`.
 #[component]
 pub fn ModelsPage() -> impl IntoView {
-    let query = use_query_map();
-    let search = Memo::new(move |_| query.read().get("search").filter(|s| !s.is_empty()));
-    let after = Memo::new(move |_| query.read().get("after"));
+    let (search, after) = use_list_query();
     let models = LocalResource::new(move || api::model_list(search.get(), after.get()));
-    let navigate = use_navigate();
-    let on_search = move |ev: leptos::ev::Event| {
-        let text = event_target_value(&ev).trim().to_string();
-        let text = Some(text).filter(|t| !t.is_empty());
-        navigate(
-            &format!("/models?{}", query_string(&[("search", text.as_ref())])),
-            Default::default(),
-        );
-    };
     view! {
         <section class="page">
             <header class="page-head">
                 <h1>"Models"</h1>
                 <p class="lede">"Every evaluated model under its canonical name."</p>
             </header>
-            <form class="controls inline" on:submit=|ev| ev.prevent_default() role="search">
-                <div class="field wide">
-                    <label for="model-search">"Name contains"</label>
-                    <input id="model-search" type="search" placeholder="e.g. pythia"
-                        prop:value=move || search.get().unwrap_or_default() on:change=on_search />
-                </div>
-            </form>
+            <SearchBox path="/models" id="model-search" placeholder="e.g. pythia" search />
             <Suspense fallback=Loading>
                 <ErrorBoundary fallback=error_fallback>
                     {move || Suspend::new(async move {
@@ -49,13 +33,8 @@ pub fn ModelsPage() -> impl IntoView {
                             }
                             let next = page.page_info.end_cursor.clone()
                                 .filter(|_| page.page_info.has_next_page);
-                            let next = next.map(|cursor| {
-                                let href = format!("/models?{}", query_string(&[
-                                    ("search", search.get_untracked().as_ref()),
-                                    ("after", Some(&cursor)),
-                                ]));
-                                view! { <a class="button" href=href>"Next page"</a> }
-                            });
+                            let next = next.map(|cursor| list_href(
+                                "/models", search.get_untracked().as_ref(), Some(&cursor)));
                             let rows = page.nodes.iter().map(|m| {
                                 let revisions = m.revisions.len();
                                 let aliases = m.aliases.iter().filter(|a| **a != m.name).count();
@@ -83,7 +62,7 @@ pub fn ModelsPage() -> impl IntoView {
                                         <tbody>{rows}</tbody>
                                     </table>
                                 </div>
-                                <p class="pager">{next}</p>
+                                <Pager href=next />
                             }.into_any()
                         })
                     })}

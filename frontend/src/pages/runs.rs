@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::{self, run_list::RunsWhere};
-use crate::components::{Empty, Loading, error_fallback};
+use crate::components::{Empty, Loading, Pager, error_fallback};
 use crate::format;
 use crate::url_state::{day_start, is_day, model_href, query_string, run_href, task_href};
 
@@ -139,7 +139,7 @@ pub fn RunsPage() -> impl IntoView {
                                 .map(|cursor| {
                                     let mut next = filters.get_untracked();
                                     next.after = Some(cursor);
-                                    view! { <a class="button" href=next.href()>"Next page"</a> }
+                                    next.href()
                                 });
                             let rows = page.nodes.iter().map(|run| {
                                 let model = run.model.as_ref().map(|m| m.name.clone())
@@ -179,7 +179,7 @@ pub fn RunsPage() -> impl IntoView {
                                         <tbody>{rows}</tbody>
                                     </table>
                                 </div>
-                                <p class="pager">{next}</p>
+                                <Pager href=next />
                             }.into_any()
                         })
                     })}

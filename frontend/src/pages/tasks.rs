@@ -2,42 +2,26 @@
 //! and metrics.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api;
-use crate::components::{Empty, Loading, error_fallback};
+use crate::components::{
+    Empty, Loading, Pager, SearchBox, error_fallback, list_href, use_list_query,
+};
 use crate::format;
-use crate::url_state::{leaderboard_href, query_string, task_href};
+use crate::url_state::{leaderboard_href, task_href};
 
 /// The task list, at `/tasks?search=…&after=…`.
 #[component]
 pub fn TasksPage() -> impl IntoView {
-    let query = use_query_map();
-    let search = Memo::new(move |_| query.read().get("search").filter(|s| !s.is_empty()));
-    let after = Memo::new(move |_| query.read().get("after"));
+    let (search, after) = use_list_query();
     let tasks = LocalResource::new(move || api::task_list(search.get(), after.get()));
-    let navigate = use_navigate();
-    let on_search = move |ev: leptos::ev::Event| {
-        let text = event_target_value(&ev).trim().to_string();
-        let text = Some(text).filter(|t| !t.is_empty());
-        navigate(
-            &format!("/tasks?{}", query_string(&[("search", text.as_ref())])),
-            Default::default(),
-        );
-    };
     view! {
         <section class="page">
             <header class="page-head">
                 <h1>"Tasks"</h1>
                 <p class="lede">"Every task name, across its versions and configurations."</p>
             </header>
-            <form class="controls inline" on:submit=|ev| ev.prevent_default() role="search">
-                <div class="field wide">
-                    <label for="task-search">"Name contains"</label>
-                    <input id="task-search" type="search" placeholder="e.g. mmlu"
-                        prop:value=move || search.get().unwrap_or_default() on:change=on_search />
-                </div>
-            </form>
+            <SearchBox path="/tasks" id="task-search" placeholder="e.g. mmlu" search />
             <Suspense fallback=Loading>
                 <ErrorBoundary fallback=error_fallback>
                     {move || Suspend::new(async move {
@@ -51,13 +35,8 @@ pub fn TasksPage() -> impl IntoView {
                             }
                             let next = page.page_info.end_cursor.clone()
                                 .filter(|_| page.page_info.has_next_page)
-                                .map(|cursor| {
-                                    let href = format!("/tasks?{}", query_string(&[
-                                        ("search", search.get_untracked().as_ref()),
-                                        ("after", Some(&cursor)),
-                                    ]));
-                                    view! { <a class="button" href=href>"Next page"</a> }
-                                });
+                                .map(|cursor| list_href(
+                                    "/tasks", search.get_untracked().as_ref(), Some(&cursor)));
                             let rows = page.nodes.iter().map(|t| {
                                 let versions: Vec<String> = t.versions.iter()
                                     .map(|v| format::version(v.as_deref())).collect();
@@ -91,7 +70,7 @@ pub fn TasksPage() -> impl IntoView {
                                         <tbody>{rows}</tbody>
                                     </table>
                                 </div>
-                                <p class="pager">{next}</p>
+                                <Pager href=next />
                             }.into_any()
                         })
                     })}
