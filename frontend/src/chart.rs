@@ -44,11 +44,6 @@ pub fn BarChart(
     bars: Vec<Bar>,
 ) -> impl IntoView {
     let (domain, ticks) = bar_domain(&bars);
-    let step = ticks
-        .get(1)
-        .zip(ticks.first())
-        .map(|(b, a)| b - a)
-        .unwrap_or(1.0);
     let scale = Scale {
         domain,
         range: (LABEL_WIDTH, WIDTH - 70.0),
@@ -56,18 +51,7 @@ pub fn BarChart(
     let top = 16.0;
     let height = top + bars.len() as f64 * ROW + 44.0;
     let bottom = top + bars.len() as f64 * ROW;
-    let grid = ticks
-        .iter()
-        .map(|tick| {
-            let x = scale.at(*tick);
-            view! {
-                <line x1=x x2=x y1=top y2=bottom class="grid"></line>
-                <text x=x y=bottom + 16.0 class="tick" text-anchor="middle">
-                    {tick_label(*tick, step)}
-                </text>
-            }
-        })
-        .collect_view();
+    let grid = vertical_grid(&ticks, scale, top, bottom);
     let rows = bars
         .iter()
         .enumerate()
@@ -94,6 +78,28 @@ pub fn BarChart(
             </svg>
         </figure>
     }
+}
+
+/// Draws vertical grid lines at `ticks` between `top` and `bottom`, labelled
+/// below; the tick spacing decides how many decimals the labels get.
+fn vertical_grid(ticks: &[f64], scale: Scale, top: f64, bottom: f64) -> impl IntoView + use<> {
+    let step = ticks
+        .get(1)
+        .zip(ticks.first())
+        .map(|(b, a)| b - a)
+        .unwrap_or(1.0);
+    ticks
+        .iter()
+        .map(|tick| {
+            let x = scale.at(*tick);
+            view! {
+                <line x1=x x2=x y1=top y2=bottom class="grid"></line>
+                <text x=x y=bottom + 16.0 class="tick" text-anchor="middle">
+                    {tick_label(*tick, step)}
+                </text>
+            }
+        })
+        .collect_view()
 }
 
 fn bar_row(bar: &Bar, index: usize, top: f64, scale: Scale) -> impl IntoView + use<> {
@@ -305,11 +311,6 @@ pub fn DotChart(
     let values = rows.iter().flat_map(|row| row.values.iter().flatten());
     let (low, high) = values.fold((-band, band), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
     let (domain, ticks) = nice_domain(low, high, 6);
-    let step = ticks
-        .get(1)
-        .zip(ticks.first())
-        .map(|(b, a)| b - a)
-        .unwrap_or(1.0);
     let scale = Scale {
         domain,
         range: (LABEL_WIDTH, WIDTH - 24.0),
@@ -317,18 +318,7 @@ pub fn DotChart(
     let top = 16.0;
     let bottom = top + rows.len() as f64 * ROW;
     let height = bottom + 44.0;
-    let grid = ticks
-        .iter()
-        .map(|tick| {
-            let x = scale.at(*tick);
-            view! {
-                <line x1=x x2=x y1=top y2=bottom class="grid"></line>
-                <text x=x y=bottom + 16.0 class="tick" text-anchor="middle">
-                    {tick_label(*tick, step)}
-                </text>
-            }
-        })
-        .collect_view();
+    let grid = vertical_grid(&ticks, scale, top, bottom);
     let (band_left, band_right) = (scale.at(-band), scale.at(band));
     let marks = rows
         .iter()
