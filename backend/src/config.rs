@@ -34,6 +34,46 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Manage access tokens.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminAction {
+    /// Create an access token and print it once; only its hash is stored.
+    CreateToken {
+        /// A unique name for the token, recorded as the actor of its changes.
+        #[arg(long)]
+        name: String,
+        /// What the token may do.
+        #[arg(long, value_enum, default_value_t = TokenRole::Admin)]
+        role: TokenRole,
+        /// Who is creating it, recorded in the audit trail.
+        #[arg(long, env = "USER", default_value = "unknown")]
+        actor: String,
+    },
+    /// List tokens (names, roles, dates; never secrets).
+    ListTokens,
+    /// Revoke a token; it stops working at once.
+    RevokeToken {
+        /// The token's name.
+        name: String,
+        /// Who is revoking it, recorded in the audit trail.
+        #[arg(long, env = "USER", default_value = "unknown")]
+        actor: String,
+    },
+}
+
+/// The role of a token created on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TokenRole {
+    /// May read when reads are closed.
+    Reader,
+    /// May read and change everything.
+    Admin,
 }
 
 #[derive(Debug, Args)]
@@ -50,6 +90,10 @@ pub struct ServeArgs {
     /// when it has no `index.html` [default: `dist`, found like the explorer].
     #[arg(long, env = "YARDSTICK_WEB_DIR")]
     pub web_dir: Option<PathBuf>,
+    /// Who may read: `open` (anyone) or `token` (a reader or admin token).
+    /// Changes always need an admin token.
+    #[arg(long, env = "YARDSTICK_READ_ACCESS", value_enum, default_value_t)]
+    pub read_access: crate::server::ReadAccess,
 }
 
 #[derive(Debug, Args)]

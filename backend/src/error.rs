@@ -15,10 +15,60 @@ use sea_orm::DbErr;
 pub enum ServiceError {
     /// A named thing does not exist; `entity` is its kind (`model`, `run`, …).
     NotFound { entity: &'static str, key: String },
+    /// A thing with this name exists already.
+    Exists { entity: &'static str, key: String },
     /// An argument is malformed or out of range.
     Invalid { field: &'static str, reason: String },
+    /// An uploaded file is malformed; `line` is 1-based when one line is at fault.
+    InvalidFile { line: Option<u64>, reason: String },
+    /// The thing exists but its state does not allow the change (a published
+    /// version edited, a draft deprecated, …).
+    InvalidState { reason: String },
+    /// The request's credentials do not allow it.
+    Denied(Denial),
     /// The database or another dependency failed; details stay in the log.
     Internal(DbErr),
+}
+
+/// Why a request was refused for its credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denial {
+    /// No credentials where some are needed.
+    Unauthenticated,
+    /// A token or session that matches nothing stored.
+    InvalidToken,
+    /// A token that was revoked.
+    TokenRevoked,
+    /// Valid credentials whose role does not allow the request.
+    Forbidden,
+    /// A cookie-authenticated change without the session's CSRF token.
+    CsrfFailed,
+}
+
+impl Denial {
+    /// Returns the stable code of this denial.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "unauthenticated",
+            Self::InvalidToken => "invalid_token",
+            Self::TokenRevoked => "token_revoked",
+            Self::Forbidden => "forbidden",
+            Self::CsrfFailed => "csrf_failed",
+        }
+    }
+
+    /// Returns the one-sentence message clients see.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "this request needs credentials: send an access token",
+            Self::InvalidToken => "the access token or session is not valid",
+            Self::TokenRevoked => "the access token was revoked",
+            Self::Forbidden => "this request needs an admin token",
+            Self::CsrfFailed => {
+                "a change made with a session cookie needs the session's X-CSRF-Token header"
+            }
+        }
+    }
 }
 
 impl From<DbErr> for ServiceError {
@@ -34,19 +84,27 @@ impl ServiceError {
     /// Returns the stable, snake_case code clients may branch on.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::NotFound {
-                entity: "model", ..
-            } => "model_not_found",
-            Self::NotFound { entity: "run", .. } => "run_not_found",
-            Self::NotFound { entity: "task", .. } => "task_not_found",
-            Self::NotFound {
-                entity: "metric", ..
-            } => "metric_not_found",
-            Self::NotFound { .. } => "not_found",
+            Self::NotFound { entity, .. } => match *entity {
+                "model" => "model_not_found",
+                "run" => "run_not_found",
+                "task" => "task_not_found",
+                "metric" => "metric_not_found",
+                "dataset" => "dataset_not_found",
+                "dataset version" => "dataset_version_not_found",
+                "access token" => "token_not_found",
+                _ => "not_found",
+            },
+            Self::Exists { entity, .. } => match *entity {
+                "dataset" => "dataset_exists",
+                "access token" => "token_exists",
+                _ => "already_exists",
+            },
             Self::Invalid {
                 field: "cursor", ..
             } => "invalid_cursor",
-            Self::Invalid { .. } => "invalid_argument",
+            Self::Invalid { .. } | Self::InvalidFile { .. } => "invalid_argument",
+            Self::InvalidState { .. } => "invalid_state",
+            Self::Denied(denial) => denial.code(),
             Self::Internal(_) => "internal",
         }
     }
@@ -55,8 +113,27 @@ impl ServiceError {
     pub fn message(&self) -> String {
         match self {
             Self::NotFound { entity, key } => format!("{entity} `{key}` was not found"),
+            Self::Exists { entity, key } => format!("{entity} `{key}` exists already"),
             Self::Invalid { field, reason } => format!("invalid `{field}`: {reason}"),
+            Self::InvalidFile {
+                line: Some(line),
+                reason,
+            } => format!("line {line} of the file: {reason}"),
+            Self::InvalidFile { line: None, reason } => format!("the file: {reason}"),
+            Self::InvalidState { reason } => reason.clone(),
+            Self::Denied(denial) => denial.message().to_string(),
             Self::Internal(_) => "internal error".to_string(),
+        }
+    }
+
+    /// Returns the argument or input field at fault, so a form can show the
+    /// message beside it.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::Invalid { field, .. } => Some(field),
+            Self::InvalidFile { .. } => Some("file"),
+            Self::Exists { .. } => Some("name"),
+            _ => None,
         }
     }
 
@@ -65,6 +142,13 @@ impl ServiceError {
         Self::NotFound {
             entity,
             key: key.into(),
+        }
+    }
+
+    /// Builds the error for a refused state change.
+    pub fn invalid_state(reason: impl Into<String>) -> Self {
+        Self::InvalidState {
+            reason: reason.into(),
         }
     }
 
@@ -86,9 +170,21 @@ impl ServiceError {
             tracing::error!(error = %cause, "request failed on an internal error");
         }
         let code = self.code();
+        let field = self.field();
+        let line = match self {
+            Self::InvalidFile { line, .. } => *line,
+            _ => None,
+        };
         use async_graphql::ErrorExtensions;
-        async_graphql::Error::new(self.message())
-            .extend_with(|_, extensions| extensions.set("code", code))
+        async_graphql::Error::new(self.message()).extend_with(|_, extensions| {
+            extensions.set("code", code);
+            if let Some(field) = field {
+                extensions.set("field", field);
+            }
+            if let Some(line) = line {
+                extensions.set("line", line);
+            }
+        })
     }
 }
 

@@ -5,11 +5,14 @@ use std::io::IsTerminal;
 use std::net::TcpListener;
 
 use anyhow::Context;
-use backend::config::{Cli, Command, IngestArgs, MigrateAction, ServeArgs, locate};
+use backend::config::{
+    AdminAction, Cli, Command, IngestArgs, MigrateAction, ServeArgs, TokenRole, locate,
+};
 use backend::explorer::ExplorerAssets;
 use backend::ingest::batch::{IngestOptions, ingest_paths};
 use backend::ingest::store::Attachments;
 use backend::server::{AppState, serve};
+use backend::service::access;
 use backend::{db, graphql, report};
 use clap::Parser;
 use migration::{Migrator, MigratorTrait};
@@ -38,6 +41,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(args) => run_serve(&cli.database_url, args).await,
         Command::Ingest(args) => run_ingest(&cli.database_url, args).await,
         Command::Migrate { action } => run_migrate(&cli.database_url, action).await,
+        Command::Admin { action } => run_admin(&cli.database_url, action).await,
     }
 }
 
@@ -53,7 +57,9 @@ async fn run_serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         .explorer_dir
         .unwrap_or_else(|| locate(".tools/explorer/node_modules"));
     let web_dir = args.web_dir.unwrap_or_else(|| locate("dist"));
-    let state = AppState::new(db, ExplorerAssets::new(explorer), web_dir);
+    tracing::info!(read_access = ?args.read_access, "access");
+    let state = AppState::new(db, ExplorerAssets::new(explorer), web_dir)
+        .with_read_access(args.read_access);
     serve(listener, state).await.context("while serving")
 }
 
@@ -106,6 +112,54 @@ async fn run_migrate(database_url: &str, action: MigrateAction) -> anyhow::Resul
                     migration.name()
                 );
             }
+        }
+    }
+    Ok(())
+}
+
+async fn run_admin(database_url: &str, action: AdminAction) -> anyhow::Result<()> {
+    let db = db::connect_and_migrate(database_url)
+        .await
+        .context("while opening the database")?;
+    match action {
+        AdminAction::CreateToken { name, role, actor } => {
+            let role = match role {
+                TokenRole::Reader => access::Role::Reader,
+                TokenRole::Admin => access::Role::Admin,
+            };
+            let created = access::create_token(&db, &name, role, &format!("cli:{actor}"))
+                .await
+                .map_err(|error| anyhow::anyhow!(error.message()))?;
+            eprintln!(
+                "created {} token `{}`; it is shown once, store it now:",
+                created.role.as_str(),
+                created.name
+            );
+            println!("{}", created.token);
+        }
+        AdminAction::ListTokens => {
+            let tokens = access::list_tokens(&db)
+                .await
+                .map_err(|error| anyhow::anyhow!(error.message()))?;
+            println!("{:<24} {:<7} {:<25} REVOKED", "NAME", "ROLE", "CREATED");
+            for token in tokens {
+                let revoked = token
+                    .revoked_at
+                    .map_or_else(|| "-".to_string(), |at| at.to_rfc3339());
+                println!(
+                    "{:<24} {:<7} {:<25} {}",
+                    token.name,
+                    token.role,
+                    token.created_at.to_rfc3339(),
+                    revoked
+                );
+            }
+        }
+        AdminAction::RevokeToken { name, actor } => {
+            access::revoke_token(&db, &name, &format!("cli:{actor}"))
+                .await
+                .map_err(|error| anyhow::anyhow!(error.message()))?;
+            println!("revoked token `{name}`");
         }
     }
     Ok(())

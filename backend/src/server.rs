@@ -1,17 +1,36 @@
-//! The HTTP server: `/graphql` (API and explorer), the web app at `/`, and a
-//! health check. Thin handlers only; everything else lives in `service`.
+//! The HTTP server: `/graphql` (API and explorer), the web app at `/`, sign-in
+//! at `/auth/session`, and a health check. Thin handlers only; everything else
+//! lives in `service`.
+
+mod auth;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use actix_web::dev::{Service, ServiceRequest};
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use async_graphql::http::MultipartOptions;
 use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
 use sea_orm::DatabaseConnection;
 
+use crate::error::{Denial, ServiceError};
 use crate::explorer::{self, ExplorerAssets};
-use crate::graphql::{YardstickSchema, build_schema, loader};
+use crate::graphql::{Principal, YardstickSchema, build_schema, loader};
+use crate::service::access::VerifiedTokens;
+
+/// Who may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ReadAccess {
+    /// Anyone may read; changes still need an admin token.
+    #[default]
+    Open,
+    /// Reading needs a reader or admin token (or an admin's session).
+    Token,
+}
+
+/// The largest item file an upload may send.
+const MAX_UPLOAD_BYTES: usize = 512 * 1024 * 1024;
 
 /// Everything the handlers share.
 #[derive(Clone)]
@@ -20,6 +39,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub explorer: ExplorerAssets,
     pub web_dir: PathBuf,
+    pub read_access: ReadAccess,
+    pub verified_tokens: VerifiedTokens,
 }
 
 impl AppState {
@@ -30,7 +51,15 @@ impl AppState {
             db,
             explorer,
             web_dir,
+            read_access: ReadAccess::Open,
+            verified_tokens: VerifiedTokens::default(),
         }
+    }
+
+    /// Sets who may read.
+    pub fn with_read_access(mut self, read_access: ReadAccess) -> Self {
+        self.read_access = read_access;
+        self
     }
 }
 
@@ -42,11 +71,25 @@ const PLACEHOLDER: &str = r#"<!doctype html>
 <p>The web app is not part of this build. Query the data in the
 <a href="/graphql">GraphQL explorer</a>.</p></body></html>"#;
 
-async fn graphql(state: web::Data<AppState>, request: GraphQLRequest) -> GraphQLResponse {
+async fn graphql(
+    state: web::Data<AppState>,
+    http: HttpRequest,
+    request: GraphQLRequest,
+) -> actix_web::Either<GraphQLResponse, HttpResponse> {
+    let principal = match auth::principal(&state, &http).await {
+        Ok(principal) => principal,
+        Err(error) => return actix_web::Either::Right(auth::graphql_refusal(&error)),
+    };
+    if state.read_access == ReadAccess::Token && principal == Principal::Anonymous {
+        let error = ServiceError::Denied(Denial::Unauthenticated);
+        return actix_web::Either::Right(auth::graphql_refusal(&error));
+    }
     let request = request.into_inner();
     tracing::debug!(operation = ?request.operation_name, "graphql request");
-    let request = request.data(loader::loaders(state.db.clone()));
-    state.schema.execute(request).await.into()
+    let request = request
+        .data(loader::loaders(state.db.clone()))
+        .data(principal);
+    actix_web::Either::Left(state.schema.execute(request).await.into())
 }
 
 async fn health() -> HttpResponse {
@@ -68,7 +111,15 @@ async fn web_app(state: web::Data<AppState>) -> HttpResponse {
 /// Registers every route; used by the server and by in-process tests.
 pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
     cfg.app_data(web::Data::new(state.clone()))
+        .app_data(
+            MultipartOptions::default()
+                .max_file_size(MAX_UPLOAD_BYTES)
+                .max_num_files(1),
+        )
         .route("/graphql", web::post().to(graphql))
+        .route("/auth/session", web::post().to(auth::sign_in))
+        .route("/auth/session", web::get().to(auth::current_session))
+        .route("/auth/session", web::delete().to(auth::sign_out))
         .route("/health", web::get().to(health));
     explorer::configure(cfg, state.explorer.clone());
     if state.web_dir.join("index.html").is_file() {

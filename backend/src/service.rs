@@ -3,7 +3,10 @@
 //! Every function takes a connection (`&impl ConnectionTrait`), so the whole
 //! domain is testable without GraphQL or HTTP.
 
+pub mod access;
+pub mod audit;
 pub mod catalog;
+pub mod dataset;
 pub mod direction;
 pub mod identity;
 pub mod leaderboard;

@@ -3,6 +3,12 @@
 //! Entities describe rows only: they know nothing of GraphQL, actix or HTTP,
 //! and carry no business rules. Relations are declared where queries join.
 
+pub mod access_token;
+pub mod audit_event;
+pub mod dataset;
+pub mod dataset_item;
+pub mod dataset_version;
+pub mod dataset_version_item;
 pub mod ingest_event;
 pub mod metric;
 pub mod ml_model;
@@ -10,9 +16,11 @@ pub mod model_alias;
 pub mod model_tag;
 pub mod project;
 pub mod run;
+pub mod run_dataset_version;
 pub mod run_project;
 pub mod run_result;
 pub mod run_tag;
 pub mod tag;
 pub mod task;
 pub mod task_group_member;
+pub mod web_session;

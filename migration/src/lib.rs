@@ -11,6 +11,7 @@ mod ddl;
 mod m20261204_000001_dimensions;
 mod m20261204_000002_facts;
 mod m20261204_000003_immutability;
+mod m20261204_000004_datasets_and_access;
 pub mod placement;
 
 pub use m20261204_000003_immutability::APP_ROLE;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_dimensions::Migration),
             Box::new(m20261204_000002_facts::Migration),
             Box::new(m20261204_000003_immutability::Migration),
+            Box::new(m20261204_000004_datasets_and_access::Migration),
         ]
     }
 }

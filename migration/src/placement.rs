@@ -33,7 +33,15 @@ pub const TABLES: &[(&str, Placement)] = &[
     ("run_result", Placement::DistributedByRun),
     ("run_tag", Placement::DistributedByRun),
     ("run_project", Placement::DistributedByRun),
+    ("dataset", Placement::Reference),
+    ("dataset_version", Placement::Reference),
+    ("dataset_item", Placement::Reference),
+    ("dataset_version_item", Placement::Reference),
+    ("run_dataset_version", Placement::DistributedByRun),
     ("ingest_event", Placement::Local),
+    ("access_token", Placement::Local),
+    ("web_session", Placement::Local),
+    ("audit_event", Placement::Local),
     ("seaql_migrations", Placement::Local),
 ];
 

@@ -41,12 +41,12 @@ async fn unknown_names_give_whole_coded_errors() -> anyhow::Result<()> {
     let response = graphql(&db, r#"{ models(after: "garbage") { totalCount } }"#).await;
     assert_eq!(
         response["errors"][0]["extensions"],
-        json!({"code": "invalid_cursor"})
+        json!({"code": "invalid_cursor", "field": "cursor"})
     );
     let response = graphql(&db, r#"{ models(first: 501) { totalCount } }"#).await;
     assert_eq!(
         response["errors"][0]["extensions"],
-        json!({"code": "invalid_argument"})
+        json!({"code": "invalid_argument", "field": "first"})
     );
     assert_eq!(
         data(&db, r#"{ model(name: "nobody") { name } }"#).await,

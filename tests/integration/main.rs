@@ -2,10 +2,13 @@
 //! real PostgreSQL (a private throwaway cluster) and SQLite, on the real
 //! sample files.
 
+mod access_control;
 mod bad_input;
 mod browser;
 mod citus_readiness;
+mod datasets;
 mod graphql_api;
+mod http;
 mod immutability;
 mod ingest_real;
 mod migrations;

@@ -7,10 +7,14 @@ use async_graphql::{Context, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::audit::AuditEvent;
 use super::connection::{PageConnection, connection, page_complexity, page_request};
+use super::dataset::Dataset;
+use super::principal::{Principal, Viewer};
 use super::task_summary::TaskSummary;
 use super::types::{Leaderboard, Metric, Model, Project, Run, Tag, Task, db, run_by_id};
 use crate::error::ServiceError;
+use crate::service::audit::EventWhere;
 use crate::service::{self, catalog, leaderboard::LeaderboardQuery, run::RunWhere};
 
 /// Which runs to list. Every field narrows the set; fields left out do not.
@@ -192,9 +196,10 @@ impl QueryRoot {
 
     /// Models ranked on `task` × `metric` under one comparable configuration.
     ///
-    /// Without `nShot` (or `taskVersion`, `filter`), the configuration with the
-    /// most models is shown and the others are listed. Each model contributes its
-    /// latest run at its final revision unless `allRevisions` is true.
+    /// Without `nShot` (or `taskVersion`, `filter`, `datasetVersion` as
+    /// `name@number`), the configuration with the most models is shown and the
+    /// others are listed. Each model contributes its latest run at its final
+    /// revision unless `allRevisions` is true.
     #[allow(clippy::too_many_arguments)]
     async fn leaderboard(
         &self,
@@ -205,6 +210,7 @@ impl QueryRoot {
         task_version: Option<String>,
         filter: Option<String>,
         #[graphql(default = false)] all_revisions: bool,
+        dataset_version: Option<String>,
         #[graphql(name = "where")] scope: Option<LeaderboardWhere>,
     ) -> Result<Leaderboard> {
         let scope = scope.unwrap_or_default();
@@ -216,9 +222,62 @@ impl QueryRoot {
             task_version,
             filter,
             all_revisions,
+            dataset_version,
             scope: scope.into(),
         };
         let board = service::leaderboard::leaderboard(db(ctx)?, &query).await?;
         Ok(Leaderboard(board))
+    }
+
+    /// The credentials this request came with.
+    async fn viewer(&self, ctx: &Context<'_>) -> Viewer {
+        Viewer(
+            ctx.data_opt::<Principal>()
+                .cloned()
+                .unwrap_or(Principal::Anonymous),
+        )
+    }
+
+    /// Datasets by name; `search` keeps those whose name contains it.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
+    async fn datasets(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        search: Option<String>,
+    ) -> Result<PageConnection<Dataset>> {
+        let request = page_request(first, after.as_deref())?;
+        let page = service::dataset::list(db(ctx)?, search.as_deref(), request).await?;
+        Ok(connection(page, Dataset))
+    }
+
+    /// A dataset by its current name; `null` when there is none.
+    async fn dataset(&self, ctx: &Context<'_>, name: String) -> Result<Option<Dataset>> {
+        match service::dataset::find(db(ctx)?, &name).await {
+            Ok(found) => Ok(Some(Dataset(found))),
+            Err(ServiceError::NotFound { .. }) => Ok(None),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// The audit trail, newest first: every change made through the API or
+    /// the command line, optionally about one kind of entity or one entity.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
+    async fn audit_events(
+        &self,
+        ctx: &Context<'_>,
+        entity_kind: Option<String>,
+        entity_id: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<PageConnection<AuditEvent>> {
+        let filter = EventWhere {
+            entity_kind,
+            entity_id,
+        };
+        let request = page_request(first, after.as_deref())?;
+        let page = service::audit::list(db(ctx)?, &filter, request).await?;
+        Ok(connection(page, AuditEvent))
     }
 }

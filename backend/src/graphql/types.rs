@@ -9,10 +9,12 @@ use entity::{metric, ml_model, project, run, run_result, tag, task};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
+use super::audit::AuditEvent;
 use super::connection::{PageConnection, connection, page_complexity, page_request};
 use super::loader::load_one;
 use super::loader::{MetricKey, ModelKey, ProjectsKey, ResultsKey, RunKey, TagsKey, TaskKey};
 use super::stats::{Interval, RankInterval, ci95};
+use crate::service::audit::Subject;
 use crate::service::{self, catalog, leaderboard, model_profile, run::RunWhere};
 
 /// Why a number is or is not present. JSON cannot carry NaN or Infinity, so
@@ -323,6 +325,23 @@ impl Run {
         &self.0.config_hash
     }
 
+    /// The dataset version the run was computed on, when it was pinned to one.
+    async fn dataset_version(&self, ctx: &Context<'_>) -> Result<Option<DatasetVersionRef>> {
+        let pinned = service::dataset::version::pinned_version(db(ctx)?, self.0.id).await?;
+        Ok(pinned.map(|(dataset, number)| DatasetVersionRef { dataset, number }))
+    }
+
+    /// Every recorded change about this run, oldest first: the ingest of its
+    /// source file and any later pinning.
+    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<AuditEvent>> {
+        let subjects = [
+            Subject::new("run", self.0.id.to_string()),
+            Subject::new("source_file", self.0.source_sha256.clone()),
+        ];
+        let events = service::audit::about(db(ctx)?, &subjects).await?;
+        Ok(events.into_iter().map(AuditEvent).collect())
+    }
+
     async fn source(&self) -> SourceFile {
         SourceFile {
             path: self.0.source_path.clone(),
@@ -470,6 +489,9 @@ pub struct Configuration {
     pub task_version: Option<String>,
     pub n_shot: Option<i32>,
     pub filter: String,
+    /// `name@number` of the dataset version the runs were pinned to; `null`
+    /// for runs not pinned to any.
+    pub dataset_version: Option<String>,
     /// How many distinct models have a comparable run.
     pub models: u64,
     /// How many comparable runs exist (re-runs and revisions included).
@@ -483,6 +505,7 @@ impl From<leaderboard::ConfigurationSummary> for Configuration {
             task_version: Some(configuration.task_version).filter(|v| !v.is_empty()),
             n_shot: configuration.n_shot,
             filter: configuration.filter,
+            dataset_version: configuration.dataset_version,
             models: summary.models as u64,
             runs: summary.runs as u64,
         }
@@ -612,4 +635,11 @@ pub fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection> {
 /// Loads a run by id through the request's loaders.
 pub async fn run_by_id(ctx: &Context<'_>, id: Uuid) -> Result<Option<Run>> {
     Ok(load_one(ctx, RunKey(id)).await?.map(Run))
+}
+
+/// A dataset version named by its dataset and number.
+#[derive(SimpleObject)]
+pub struct DatasetVersionRef {
+    pub dataset: String,
+    pub number: i32,
 }

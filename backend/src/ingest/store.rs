@@ -20,6 +20,7 @@ use serde_json::json;
 
 use super::lenient_json;
 use super::parsed::{Measured, Number, ParsedFile, ParsedResult, ParsedRun};
+use crate::service::audit::{self, Change, Subject};
 use crate::service::direction::{self, Direction};
 use crate::service::identity::{self, ModelIdentity};
 
@@ -66,6 +67,22 @@ pub async fn store_file(
         "stored",
         stored,
         None,
+    )
+    .await?;
+    let actor = format!("cli:{}", source.actor);
+    audit::record(
+        &tx,
+        Change {
+            actor: &actor,
+            action: "source_file.ingest",
+            subject: Subject::new("source_file", source.sha256),
+            before: None,
+            after: Some(json!({
+                "path": source.path,
+                "runs": stored.runs,
+                "results": stored.results,
+            })),
+        },
     )
     .await?;
     tx.commit().await?;

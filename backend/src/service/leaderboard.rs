@@ -1,15 +1,19 @@
 //! Leaderboards: one entry per model on one task × metric × configuration.
 //!
-//! Only comparable runs are ranked together: same task, task version, n-shot
-//! and filter, and never a run truncated by `--limit`. Each model contributes
+//! Only comparable runs are ranked together: same task, task version, n-shot,
+//! filter and pinned dataset version (an unpinned run never shares a board
+//! with a pinned one), and never a run truncated by `--limit`. Each model contributes
 //! its latest run at its final revision (all revisions on request). Ranking
 //! follows the metric's direction; a metric without one is listed unranked.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use entity::{metric, ml_model, run, run_result, task};
+use entity::{
+    dataset, dataset_version, metric, ml_model, run, run_dataset_version, run_result, task,
+};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
 
 use super::direction::Direction;
 use super::run::{RunWhere, condition};
@@ -25,6 +29,8 @@ pub struct LeaderboardQuery {
     pub task_version: Option<String>,
     pub filter: Option<String>,
     pub all_revisions: bool,
+    /// `name@number`: only runs pinned to that dataset version.
+    pub dataset_version: Option<String>,
     /// Narrows the candidate runs; its `task` field is ignored.
     pub scope: RunWhere,
 }
@@ -35,6 +41,8 @@ pub struct Configuration {
     pub task_version: String,
     pub n_shot: Option<i32>,
     pub filter: String,
+    /// `name@number` of the dataset version the runs were pinned to.
+    pub dataset_version: Option<String>,
 }
 
 /// A configuration and how much data it holds.
@@ -155,6 +163,11 @@ async fn candidates(
         .filter(condition(db, &scope).await?)
         .all(db)
         .await?;
+    let run_ids: Vec<Uuid> = rows
+        .iter()
+        .filter_map(|(_, run)| run.as_ref().map(|r| r.id))
+        .collect();
+    let pins = pinned_versions(db, &run_ids).await?;
     let mut truncated = HashSet::new();
     let mut candidates = Vec::new();
     for (result, run) in rows {
@@ -167,6 +180,7 @@ async fn candidates(
             task_version: versions.get(&run.task_id).cloned().unwrap_or_default(),
             n_shot: run.n_shot,
             filter: result.filter.clone(),
+            dataset_version: pins.get(&run.id).cloned(),
         };
         candidates.push(Candidate {
             configuration,
@@ -176,6 +190,53 @@ async fn candidates(
     }
 
     Ok((candidates, truncated.len()))
+}
+
+/// Returns `name@number` of the dataset version each pinned run was pinned to.
+async fn pinned_versions(
+    db: &impl ConnectionTrait,
+    run_ids: &[Uuid],
+) -> ServiceResult<HashMap<Uuid, String>> {
+    // Chunked: a leaderboard's runs could outgrow SQLite's bound-parameter limit.
+    let mut pins = Vec::new();
+    for chunk in run_ids.chunks(1000) {
+        let found = run_dataset_version::Entity::find()
+            .filter(run_dataset_version::Column::RunId.is_in(chunk.to_vec()))
+            .all(db)
+            .await?;
+        pins.extend(found);
+    }
+    if pins.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let version_ids: HashSet<i64> = pins.iter().map(|p| p.dataset_version_id).collect();
+    let versions = dataset_version::Entity::find()
+        .filter(dataset_version::Column::Id.is_in(version_ids))
+        .all(db)
+        .await?;
+    let dataset_ids: HashSet<i64> = versions.iter().map(|v| v.dataset_id).collect();
+    let names: HashMap<i64, String> = dataset::Entity::find()
+        .filter(dataset::Column::Id.is_in(dataset_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.name))
+        .collect();
+    let labels: HashMap<i64, String> = versions
+        .iter()
+        .filter_map(|v| {
+            let name = names.get(&v.dataset_id)?;
+            Some((v.id, format!("{name}@{}", v.number)))
+        })
+        .collect();
+    Ok(pins
+        .into_iter()
+        .filter_map(|p| {
+            labels
+                .get(&p.dataset_version_id)
+                .map(|l| (p.run_id, l.clone()))
+        })
+        .collect())
 }
 
 /// Counts models and runs per configuration, most models first.
@@ -223,6 +284,10 @@ fn choose_configuration(
                     .filter
                     .as_ref()
                     .is_none_or(|f| &configuration.filter == f)
+                && query
+                    .dataset_version
+                    .as_ref()
+                    .is_none_or(|d| configuration.dataset_version.as_ref() == Some(d))
         })
         .cloned()
 }
@@ -372,6 +437,7 @@ mod tests {
                 task_version: "1".into(),
                 n_shot: Some(0),
                 filter: "none".into(),
+                dataset_version: None,
             },
             run: run::Model {
                 id,
