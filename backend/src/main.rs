@@ -141,16 +141,17 @@ async fn run_admin(database_url: &str, action: AdminAction) -> anyhow::Result<()
             let tokens = access::list_tokens(&db)
                 .await
                 .map_err(|error| anyhow::anyhow!(error.message()))?;
-            println!("{:<24} {:<7} {:<25} REVOKED", "NAME", "ROLE", "CREATED");
+            let minute = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d %H:%M UTC");
+            println!("{:<24} {:<7} {:<21} REVOKED", "NAME", "ROLE", "CREATED");
             for token in tokens {
                 let revoked = token
                     .revoked_at
-                    .map_or_else(|| "-".to_string(), |at| at.to_rfc3339());
+                    .map_or_else(|| "-".to_string(), |at| minute(at).to_string());
                 println!(
-                    "{:<24} {:<7} {:<25} {}",
+                    "{:<24} {:<7} {:<21} {}",
                     token.name,
                     token.role,
-                    token.created_at.to_rfc3339(),
+                    minute(token.created_at).to_string(),
                     revoked
                 );
             }
