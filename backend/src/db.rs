@@ -2,7 +2,7 @@
 //! up to date.
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 
 /// Connects to `url` without touching the schema.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
@@ -26,12 +26,34 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr>
     let pending = Migrator::get_pending_migrations_read_only(&db).await;
     if pending.is_ok_and(|pending| pending.is_empty()) {
         tracing::info!(backend = ?db.get_database_backend(), "database ready, schema current");
-        return Ok(db);
+    } else {
+        Migrator::up(&db, None).await?;
+        tracing::info!(backend = ?db.get_database_backend(), "database ready, migrations applied");
     }
-    Migrator::up(&db, None).await?;
-    tracing::info!(backend = ?db.get_database_backend(), "database ready, migrations applied");
+    add_sample_partitions(&db).await;
 
     Ok(db)
+}
+
+/// Months of sample partitions kept ready beyond the current one.
+const SAMPLE_MONTHS_AHEAD: i32 = 3;
+
+/// Creates the coming months' sample partitions on PostgreSQL. A role that
+/// may not create tables (the application role) only logs a warning: rows
+/// then land in the default partition, and nothing is lost.
+async fn add_sample_partitions(db: &DatabaseConnection) {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return;
+    }
+    let sql = format!("SELECT yardstick_add_sample_partitions({SAMPLE_MONTHS_AHEAD})");
+    match db.execute_unprepared(&sql).await {
+        Ok(_) => tracing::debug!("sample partitions ready"),
+        Err(error) => tracing::warn!(
+            error = %error,
+            "could not create the coming months' sample partitions; \
+             samples go to the default partition until an owner starts the server"
+        ),
+    }
 }
 
 /// Hides the password of a database URL, for logs.

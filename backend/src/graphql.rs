@@ -9,6 +9,7 @@ pub mod loader;
 mod mutation;
 pub mod principal;
 mod query;
+mod samples;
 mod stats;
 mod task_summary;
 mod types;

@@ -9,5 +9,7 @@ pub mod file_error;
 pub mod lenient_json;
 pub mod lm_eval;
 pub mod parsed;
+pub mod sample_store;
+pub mod samples;
 pub mod source;
 pub mod store;

@@ -80,7 +80,8 @@ pub fn outcome_line(path: &str, outcome: &Outcome) -> Option<String> {
 pub fn summary_text(summary: &Summary) -> String {
     format!(
         "{} files in {:.2} s: {} stored, {} already stored, {} duplicates, {} skipped, \
-         {} rejected; {} runs and {} results stored ({:.1} files/s, {:.0} results/s)",
+         {} rejected; {} runs, {} results and {} samples stored ({:.1} files/s, \
+         {:.0} results/s)",
         summary.files,
         summary.elapsed.as_secs_f64(),
         summary.stored,
@@ -90,6 +91,7 @@ pub fn summary_text(summary: &Summary) -> String {
         summary.rejected,
         summary.runs,
         summary.results,
+        summary.samples,
         summary.files_per_second(),
         summary.results_per_second(),
     )

@@ -13,5 +13,6 @@ pub mod leaderboard;
 pub mod model_profile;
 pub mod page;
 pub mod run;
+pub mod samples;
 pub mod stats;
 pub mod task_summary;

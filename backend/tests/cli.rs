@@ -43,7 +43,7 @@ fn ingest_exits_zero_when_files_are_only_stored_or_skipped() {
     assert!(
         stderr.contains(
             "1 stored, 0 already stored, 0 duplicates, 1 skipped, 0 rejected; \
-                             1 runs and 1 results stored"
+                             1 runs, 1 results and 0 samples stored"
         ),
         "{stderr}"
     );

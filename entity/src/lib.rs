@@ -20,6 +20,7 @@ pub mod run_dataset_version;
 pub mod run_project;
 pub mod run_result;
 pub mod run_tag;
+pub mod sample;
 pub mod tag;
 pub mod task;
 pub mod task_group_member;

@@ -12,6 +12,7 @@ mod m20261204_000001_dimensions;
 mod m20261204_000002_facts;
 mod m20261204_000003_immutability;
 mod m20261204_000004_datasets_and_access;
+mod m20261204_000005_samples;
 pub mod placement;
 
 pub use m20261204_000003_immutability::APP_ROLE;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000002_facts::Migration),
             Box::new(m20261204_000003_immutability::Migration),
             Box::new(m20261204_000004_datasets_and_access::Migration),
+            Box::new(m20261204_000005_samples::Migration),
         ]
     }
 }

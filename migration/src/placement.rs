@@ -38,6 +38,7 @@ pub const TABLES: &[(&str, Placement)] = &[
     ("dataset_item", Placement::Reference),
     ("dataset_version_item", Placement::Reference),
     ("run_dataset_version", Placement::DistributedByRun),
+    ("sample", Placement::DistributedByRun),
     ("ingest_event", Placement::Local),
     ("access_token", Placement::Local),
     ("web_session", Placement::Local),

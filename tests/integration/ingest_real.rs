@@ -43,11 +43,13 @@ async fn the_whole_real_folder_is_stored_skipped_or_deduplicated() -> anyhow::Re
 
     // 314 lm-eval results files: 51 LLaMA-1 files stored first under their
     // `--model` names, then 263 more; the two bare result maps need `--model`.
+    // Two of the three per-sample logs are stored with their runs (the third
+    // has no results file beside it).
     assert_eq!(summary.files, 525);
-    assert_eq!(summary.stored, 263);
+    assert_eq!(summary.stored, 265);
     assert_eq!(summary.already_stored, 51);
     assert_eq!(summary.duplicates, 18);
-    assert_eq!(summary.skipped, 193);
+    assert_eq!(summary.skipped, 191);
     assert_eq!(summary.rejected, 0);
     assert_eq!(
         count(&db, "SELECT count(DISTINCT source_sha256) FROM run").await,
@@ -55,6 +57,7 @@ async fn the_whole_real_folder_is_stored_skipped_or_deduplicated() -> anyhow::Re
     );
     assert_eq!(count(&db, "SELECT count(*) FROM run").await, 9814);
     assert_eq!(count(&db, "SELECT count(*) FROM run_result").await, 15820);
+    assert_eq!(summary.samples, 74);
 
     Ok(())
 }
@@ -277,7 +280,11 @@ async fn sqlite_stores_the_same_values_as_postgres() -> anyhow::Result<()> {
         real("lm-eval-harness-v0.3-results/bloom/bloom-560m"),
     ];
     let (summary, _) = ingest(&db, &folders, &options()).await?;
-    assert_eq!((summary.stored, summary.rejected), (14, 0));
+    // 14 results files and the polymer per-sample log (24 samples).
+    assert_eq!(
+        (summary.stored, summary.rejected, summary.samples),
+        (15, 0, 24)
+    );
 
     let run = only_run(&db, "Qwen/Qwen2.5-3B", "arc_challenge").await;
     assert_eq!(

@@ -11,6 +11,7 @@ use super::audit::AuditEvent;
 use super::connection::{PageConnection, connection, page_complexity, page_request};
 use super::dataset::Dataset;
 use super::principal::{Principal, Viewer};
+use super::samples::SampleComparison;
 use super::task_summary::TaskSummary;
 use super::types::{Leaderboard, Metric, Model, Project, Run, Tag, Task, db, run_by_id};
 use crate::error::ServiceError;
@@ -279,5 +280,18 @@ impl QueryRoot {
         let request = page_request(first, after.as_deref())?;
         let page = service::audit::list(db(ctx)?, &filter, request).await?;
         Ok(connection(page, AuditEvent))
+    }
+
+    /// Compares two runs item by item on the items both evaluated: counts,
+    /// McNemar's test, the bootstrapped mean score difference, and the items
+    /// scored differently.
+    async fn compare_samples(
+        &self,
+        ctx: &Context<'_>,
+        first: Uuid,
+        second: Uuid,
+    ) -> Result<SampleComparison> {
+        let comparison = service::samples::compare(db(ctx)?, first, second).await?;
+        Ok(SampleComparison(comparison))
     }
 }

@@ -13,6 +13,7 @@ use super::audit::AuditEvent;
 use super::connection::{PageConnection, connection, page_complexity, page_request};
 use super::loader::load_one;
 use super::loader::{MetricKey, ModelKey, ProjectsKey, ResultsKey, RunKey, TagsKey, TaskKey};
+use super::samples::{Sample, SamplesWhere};
 use super::stats::{Interval, RankInterval, ci95};
 use crate::service::audit::Subject;
 use crate::service::{self, catalog, leaderboard, model_profile, run::RunWhere};
@@ -36,7 +37,7 @@ pub enum NumberKind {
 }
 
 impl NumberKind {
-    fn from_stored(kind: &str) -> Self {
+    pub fn from_stored(kind: &str) -> Self {
         match kind {
             "finite" => Self::Finite,
             "nan" => Self::Nan,
@@ -386,6 +387,22 @@ impl Run {
     /// True when `--limit` cut the evaluation short; such runs are never ranked.
     async fn truncated(&self) -> bool {
         self.0.truncated
+    }
+
+    /// The run's per-sample results in log order; empty when its per-sample
+    /// log was not ingested.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
+    async fn samples(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        #[graphql(name = "where")] filter: Option<SamplesWhere>,
+    ) -> Result<PageConnection<Sample>> {
+        let filter = filter.unwrap_or_default().into();
+        let request = page_request(first, after.as_deref())?;
+        let page = service::samples::list(db(ctx)?, self.0.id, &filter, request).await?;
+        Ok(connection(page, Sample))
     }
 
     /// Every metric value of the run.

@@ -14,6 +14,7 @@ use sea_orm::{
 };
 
 use super::file_error::FileError;
+use super::sample_store::{self, RunLookup, SamplesSource};
 use super::source::{Classified, classify};
 use super::store::{self, Attachments, SourceFile, Stored};
 use crate::service::identity;
@@ -68,6 +69,7 @@ pub struct Summary {
     pub rejected: usize,
     pub runs: usize,
     pub results: usize,
+    pub samples: usize,
     pub elapsed: Duration,
 }
 
@@ -79,6 +81,7 @@ impl Summary {
                 self.stored += 1;
                 self.runs += stored.runs;
                 self.results += stored.results;
+                self.samples += stored.samples;
             }
             Outcome::AlreadyStored => self.already_stored += 1,
             Outcome::Duplicate { .. } => self.duplicates += 1,
@@ -202,6 +205,9 @@ async fn ingest_file(
     // Stored paths are absolute, so `./x.json` and `x.json` are one source.
     let source_path = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
     let source_path = source_path.display().to_string();
+    if is_samples_log(file) {
+        return ingest_samples_log(db, file, &source_path, options, seen).await;
+    }
     let bytes = match std::fs::read(file) {
         Ok(bytes) => bytes,
         Err(error) => {
@@ -222,6 +228,76 @@ async fn ingest_file(
     }
 
     Ok(outcome)
+}
+
+/// Per-sample logs can outgrow memory, so they are streamed, never read whole.
+fn is_samples_log(file: &Path) -> bool {
+    file.file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| name.starts_with("samples_") && name.ends_with(".jsonl"))
+}
+
+/// Ingests one per-sample log into the samples of its run.
+async fn ingest_samples_log(
+    db: &DatabaseConnection,
+    file: &Path,
+    source_path: &str,
+    options: &IngestOptions,
+    seen: &mut HashMap<String, String>,
+) -> Result<Outcome, DbErr> {
+    let sha256 = match sample_store::file_sha256(file) {
+        Ok(sha256) => sha256,
+        Err(error) => {
+            let outcome = Outcome::Rejected(FileError::io(file, &error.to_string()));
+            record(db, source_path, None, options, &outcome).await?;
+            return Ok(outcome);
+        }
+    };
+    let outcome = match seen.get(&sha256) {
+        Some(first) => Outcome::Duplicate { of: first.clone() },
+        None => store_samples_log(db, file, source_path, &sha256, options).await?,
+    };
+    seen.entry(sha256.clone())
+        .or_insert_with(|| source_path.to_string());
+    if !matches!(outcome, Outcome::Stored(_)) {
+        record(db, source_path, Some(&sha256), options, &outcome).await?;
+    }
+    Ok(outcome)
+}
+
+async fn store_samples_log(
+    db: &DatabaseConnection,
+    file: &Path,
+    source_path: &str,
+    sha256: &str,
+    options: &IngestOptions,
+) -> Result<Outcome, DbErr> {
+    let run = match sample_store::find_run(db, file).await? {
+        RunLookup::Found(run) => run,
+        RunLookup::Missing(reason) => return Ok(Outcome::Skipped { reason }),
+    };
+    if sample_store::sample_count(db, run.id).await? > 0 {
+        if sample_store::stored_before(db, sha256).await? {
+            return Ok(Outcome::AlreadyStored);
+        }
+        let reason = format!("run {} has samples from another log already", run.id);
+        return Ok(Outcome::Skipped { reason });
+    }
+    let source = SamplesSource {
+        file,
+        path: source_path,
+        sha256,
+        actor: &options.actor,
+    };
+    match sample_store::store_samples(db, &source, &run).await {
+        Ok(Ok(stored)) => Ok(Outcome::Stored(stored)),
+        Ok(Err(error)) => Ok(Outcome::Rejected(error)),
+        Err(error) if is_unavailable(&error) => Err(error),
+        Err(error) => {
+            tracing::warn!(file = source_path, error = %error, "database refused a samples log");
+            Ok(Outcome::Rejected(FileError::store_failed()))
+        }
+    }
 }
 
 /// Finds an earlier copy of the same bytes, already stored or seen in this batch.

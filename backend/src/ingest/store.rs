@@ -49,6 +49,8 @@ pub struct SourceFile<'a> {
 pub struct Stored {
     pub runs: usize,
     pub results: usize,
+    /// Per-sample rows, from a samples log.
+    pub samples: usize,
 }
 
 /// Stores `source` and its ingest event atomically; on error nothing is written.
