@@ -117,4 +117,15 @@ pub struct ParsedFile {
     /// The git commit of the harness when recorded.
     pub harness_commit: Option<String>,
     pub runs: Vec<ParsedRun>,
+    /// Per-sample results a format embeds in the same file (Inspect, HELM),
+    /// by task; empty for lm-eval, whose samples come in separate logs.
+    pub samples: Vec<ParsedSamples>,
+}
+
+/// The samples of one task's run, embedded in a results file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedSamples {
+    /// The task key of the run they belong to (as in [`ParsedRun::task`]).
+    pub task: String,
+    pub rows: Vec<super::samples::SampleRow>,
 }

@@ -171,11 +171,12 @@ fn copy_row(out: &mut Vec<u8>, run: &run::Model, row: &SampleRow) {
     out.push(b'\n');
 }
 
-fn active_row(run: &run::Model, row: SampleRow) -> sample::ActiveModel {
+/// Builds the row of one sample of run `run_id`, ingested at `ingested_at`.
+pub fn active_row(run_id: Uuid, ingested_at: DateTime<Utc>, row: SampleRow) -> sample::ActiveModel {
     sample::ActiveModel {
-        run_id: Set(run.id),
+        run_id: Set(run_id),
         sample_no: Set(row.sample_no),
-        run_ingested_at: Set(run.ingested_at),
+        run_ingested_at: Set(ingested_at),
         doc_id: Set(row.doc_id),
         filter: Set(row.filter),
         item_sha256: Set(row.item_sha256),
@@ -321,7 +322,7 @@ async fn insert_samples<R: BufRead>(
             Err(error) => return Ok(Err(error)),
         };
         match read_sample(line, count as i64, bytes) {
-            Ok(row) => batch.push(active_row(run, row)),
+            Ok(row) => batch.push(active_row(run.id, run.ingested_at, row)),
             Err(error) => return Ok(Err(error)),
         }
         count += 1;

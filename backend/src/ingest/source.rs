@@ -7,7 +7,8 @@
 use std::path::Path;
 
 use super::file_error::{ErrorCode, FileError, JsonPath};
-use super::lm_eval::{self, Outcome, Shape};
+use super::importer::{self, Claimed, Imported, Probe};
+use super::lenient_json;
 use super::parsed::ParsedFile;
 
 /// What a file turned out to be.
@@ -23,7 +24,7 @@ pub enum Classified {
     Rejected(FileError),
 }
 
-/// Classifies `bytes` read from `path`.
+/// Classifies `bytes` read from `path` by asking every importer.
 pub fn classify(path: &Path, bytes: &[u8]) -> Classified {
     let name = path
         .file_name()
@@ -32,25 +33,32 @@ pub fn classify(path: &Path, bytes: &[u8]) -> Classified {
     let extension = path
         .extension()
         .and_then(|e| e.to_str())
-        .unwrap_or_default();
-    if let Some(reason) = skip_by_name(name, &extension.to_lowercase()) {
+        .unwrap_or_default()
+        .to_lowercase();
+    if let Some(reason) = skip_by_name(name, &extension) {
         return Classified::Skipped(reason.to_string());
     }
-    match lm_eval::parse_bytes(bytes) {
-        Ok(Outcome::Results {
-            shape: Shape::BareResults,
-            file,
-        }) => Classified::BareResults(file),
-        Ok(Outcome::Results { file, .. }) => Classified::Results(file),
-        Ok(Outcome::NotLmEval(reason)) => Classified::Skipped(format!(
-            "{}: not an lm-evaluation-harness results file; its importer is not available yet",
-            reason.reason()
-        )),
-        Err(error) if extension != "json" && error.code == ErrorCode::InvalidJson => {
-            Classified::Skipped(format!(
-                "unrecognised format: `.{extension}` file that is not JSON"
-            ))
+    let (json, json_error) = match lenient_json::parse(bytes) {
+        Ok(value) => (Some(value), None),
+        Err(error) => (None, Some(FileError::from(error))),
+    };
+    // A `.json` file that is not JSON is broken, not of another format.
+    if let (Some(error), "json") = (&json_error, extension.as_str()) {
+        return Classified::Rejected(error.clone());
+    }
+    let probe = Probe {
+        path,
+        bytes,
+        json: json.as_ref(),
+    };
+    match importer::import(&probe) {
+        Ok(Claimed::By(_, Imported::Results(file))) => Classified::Results(file),
+        Ok(Claimed::By(_, Imported::BareResults(file))) => Classified::BareResults(file),
+        Ok(Claimed::By(_, Imported::Skipped(reason))) => Classified::Skipped(reason),
+        Ok(Claimed::Unrecognised(reason)) if json.is_none() => {
+            Classified::Skipped(format!("`.{extension}` file that is not JSON; {reason}"))
         }
+        Ok(Claimed::Unrecognised(reason)) => Classified::Skipped(reason),
         Err(error) => Classified::Rejected(error),
     }
 }

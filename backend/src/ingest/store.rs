@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::{
     ingest_event, metric, ml_model, model_alias, model_tag, project, run, run_project, run_result,
-    run_tag, tag, task, task_group_member,
+    run_tag, sample, tag, task, task_group_member,
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
@@ -20,6 +20,7 @@ use serde_json::json;
 
 use super::lenient_json;
 use super::parsed::{Measured, Number, ParsedFile, ParsedResult, ParsedRun};
+use super::sample_store;
 use crate::service::audit::{self, Change, Subject};
 use crate::service::direction::{self, Direction};
 use crate::service::identity::{self, ModelIdentity};
@@ -128,6 +129,20 @@ async fn store_in<C: ConnectionTrait>(
             .on_conflict_do_nothing()
             .exec(tx)
             .await?;
+    }
+    for embedded in &source.parsed.samples {
+        let run_id = identity::run_id(source.sha256, &embedded.task);
+        let rows: Vec<sample::ActiveModel> = embedded
+            .rows
+            .iter()
+            .map(|row| sample_store::active_row(run_id, ingested_at, row.clone()))
+            .collect();
+        stored.samples += rows.len();
+        for chunk in rows.chunks(CHUNK) {
+            sample::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(tx)
+                .await?;
+        }
     }
 
     Ok(stored)

@@ -77,6 +77,7 @@ fn file_without_metadata(
         duration_seconds: None,
         harness_commit: None,
         runs,
+        samples: Vec::new(),
     }
 }
 

@@ -53,6 +53,7 @@ pub(super) fn read(document: &Map<String, Value>) -> Result<ParsedFile, FileErro
         duration_seconds: duration(document)?,
         harness_commit: fields::optional_str(document, "git_hash", &root)?.map(str::to_owned),
         runs,
+        samples: Vec::new(),
     })
 }
 
