@@ -1,4 +1,5 @@
-//! Every call the web app makes to the GraphQL API, and nothing else does.
+//! Every call the web app makes to the server, and nothing else does: the
+//! GraphQL API here and in `dataset`, sign-in in `auth`, uploads in `upload`.
 //!
 //! Operations are typed by `graphql_client` against `backend/schema.graphql`
 //! at build time, so a schema change that breaks a page breaks the build.
@@ -26,7 +27,43 @@ pub type UUID = String;
 )]
 pub type JSON = serde_json::Value;
 
+/// One recorded change (an event), the same whichever operation fetched it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    pub id: String,
+    pub occurred_at: String,
+    pub actor: String,
+    pub action: String,
+    pub entity_kind: String,
+    pub entity_id: String,
+    pub before: Option<JSON>,
+    pub after: Option<JSON>,
+}
+
+/// Builds an `AuditEntry` from any operation's event selection.
+macro_rules! audit {
+    ($e:expr) => {
+        AuditEntry {
+            id: $e.id,
+            occurred_at: $e.occurred_at,
+            actor: $e.actor,
+            action: $e.action,
+            entity_kind: $e.entity_kind,
+            entity_id: $e.entity_id,
+            before: $e.before,
+            after: $e.after,
+        }
+    };
+}
+
+// Declared after `audit!` so that they can use it.
+pub mod auth;
+pub mod dataset;
+mod upload;
+
 const ENDPOINT: &str = "/graphql";
+/// The header that carries the session's CSRF token on every write.
+const CSRF_HEADER: &str = "X-CSRF-Token";
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -123,6 +160,11 @@ pub struct RunPage;
 pub struct ApiError {
     pub message: String,
     pub code: String,
+    /// The argument or input field at fault (`extensions.field`), so a form
+    /// can show the message next to it.
+    pub field: Option<String>,
+    /// The 1-based line of an uploaded file at fault (`extensions.line`).
+    pub line: Option<i64>,
 }
 
 impl ApiError {
@@ -130,17 +172,24 @@ impl ApiError {
         Self {
             message: message.into(),
             code: code.to_string(),
+            field: None,
+            line: None,
         }
     }
 
     fn from_graphql(error: graphql_client::Error) -> Self {
-        let code = error
-            .extensions
-            .as_ref()
-            .and_then(|extensions| extensions.get("code"))
-            .and_then(|code| code.as_str())
-            .unwrap_or("unknown");
-        Self::new(error.message, code)
+        let extensions = error.extensions.unwrap_or_default();
+        let text = |key: &str| extensions.get(key).and_then(|v| v.as_str());
+        Self {
+            code: text("code").unwrap_or("unknown").to_string(),
+            field: text("field").map(str::to_string),
+            line: extensions.get("line").and_then(|v| v.as_i64()),
+            message: error.message,
+        }
+    }
+
+    fn unreachable(error: impl fmt::Display) -> Self {
+        Self::new(format!("the API could not be reached: {error}"), "network")
     }
 }
 
@@ -152,29 +201,74 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-/// Posts one operation and returns its data, or the first error it reports.
+/// Returns a GraphQL response's data, or the first error it reports.
+fn data_of<T>(response: graphql_client::Response<T>) -> Result<T, ApiError> {
+    if let Some(error) = response.errors.and_then(|errors| errors.into_iter().next()) {
+        return Err(ApiError::from_graphql(error));
+    }
+    response
+        .data
+        .ok_or_else(|| ApiError::new("the server sent neither data nor an error", "bad_response"))
+}
+
+/// The error for an answer that is not a GraphQL response.
+fn bad_response(status: u16) -> ApiError {
+    let message = format!("the server answered HTTP {status} without a GraphQL response");
+    ApiError::new(message, "bad_response")
+}
+
+/// Posts one query and returns its data, or the first error it reports.
 async fn post<Q: GraphQLQuery>(variables: Q::Variables) -> Result<Q::ResponseData, ApiError>
 where
     Q::ResponseData: DeserializeOwned,
 {
-    let body = Q::build_query(variables);
-    let unreachable = |error: gloo_net::Error| {
-        ApiError::new(format!("the API could not be reached: {error}"), "network")
-    };
-    let request = Request::post(ENDPOINT).json(&body).map_err(unreachable)?;
-    let response = request.send().await.map_err(unreachable)?;
-    let status = response.status();
-    let parsed: graphql_client::Response<Q::ResponseData> =
-        response.json().await.map_err(|_| {
-            let message = format!("the server answered HTTP {status} without a GraphQL response");
-            ApiError::new(message, "bad_response")
-        })?;
-    if let Some(error) = parsed.errors.and_then(|errors| errors.into_iter().next()) {
-        return Err(ApiError::from_graphql(error));
+    let (status, text) = exchange(body::<Q>(variables)?, None).await?;
+    parse(status, &text)
+}
+
+/// Posts one mutation with the session's CSRF token, which the server wants
+/// on every write made with the session cookie. The answer stays plain JSON:
+/// pages read a field of it at most, and a typed decoder per mutation would
+/// cost the web app kilobytes each.
+async fn mutate<Q: GraphQLQuery>(csrf: &str, variables: Q::Variables) -> Result<JSON, ApiError> {
+    let (status, text) = exchange(body::<Q>(variables)?, Some(csrf)).await?;
+    parse(status, &text)
+}
+
+/// Returns `field` of `mutation` in a mutation's answer.
+fn answer<'a>(data: &'a JSON, mutation: &str, field: &str) -> Result<&'a JSON, ApiError> {
+    let found = data.get(mutation).and_then(|answer| answer.get(field));
+    found.ok_or_else(|| {
+        let message = format!("the answer lacks `{mutation}.{field}`");
+        ApiError::new(message, "bad_response")
+    })
+}
+
+/// Returns an operation's request body as JSON text.
+fn body<Q: GraphQLQuery>(variables: Q::Variables) -> Result<String, ApiError> {
+    serde_json::to_string(&Q::build_query(variables))
+        .map_err(|error| ApiError::new(error.to_string(), "bad_request"))
+}
+
+/// Posts a JSON body and returns the status and text of the answer. Not
+/// generic, so that its code exists once rather than once per operation,
+/// which keeps the web app small.
+async fn exchange(body: String, csrf: Option<&str>) -> Result<(u16, String), ApiError> {
+    let mut request = Request::post(ENDPOINT).header("content-type", "application/json");
+    if let Some(csrf) = csrf {
+        request = request.header(CSRF_HEADER, csrf);
     }
-    parsed
-        .data
-        .ok_or_else(|| ApiError::new("the server sent neither data nor an error", "bad_response"))
+    let request = request.body(body).map_err(ApiError::unreachable)?;
+    let response = request.send().await.map_err(ApiError::unreachable)?;
+    let text = response.text().await.map_err(ApiError::unreachable)?;
+    Ok((response.status(), text))
+}
+
+/// Reads a GraphQL answer: its data, or the first error it reports.
+fn parse<T: DeserializeOwned>(status: u16, text: &str) -> Result<T, ApiError> {
+    let parsed: graphql_client::Response<T> =
+        serde_json::from_str(text).map_err(|_| bad_response(status))?;
+    data_of(parsed)
 }
 
 /// Fetches a leaderboard.
@@ -247,6 +341,11 @@ pub async fn run_list(
 /// Fetches a run; `None` when no run has that id.
 pub async fn run_page(id: String) -> Result<Option<run_page::RunPageRun>, ApiError> {
     Ok(post::<RunPage>(run_page::Variables { id }).await?.run)
+}
+
+/// Returns a run's history, oldest first.
+pub fn run_history(run: &run_page::RunPageRun) -> Vec<AuditEntry> {
+    run.history.iter().cloned().map(|e| audit!(e)).collect()
 }
 
 /// Which way a metric improves.

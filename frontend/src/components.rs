@@ -1,10 +1,12 @@
 //! Pieces every page uses: loading, error and empty states, sortable table
-//! headers, small labelled values, and the search box and pager of the list
-//! pages.
+//! headers, small labelled values, the search box and pager of the list
+//! pages, and the table of recorded changes (events).
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
+use crate::api::{AuditEntry, JSON};
+use crate::format;
 use crate::sort::{Order, SortBy};
 use crate::url_state::query_string;
 
@@ -135,6 +137,60 @@ pub fn SearchBox(
 pub fn Pager(href: Option<String>) -> impl IntoView {
     let next = href.map(|href| view! { <a class="button" href=href>"Next page"</a> });
     view! { <p class="pager">{next}</p> }
+}
+
+/// A JSON value folded away under `label`, for values too big for a cell;
+/// a dash when there is none.
+#[component]
+pub fn JsonDetails(label: &'static str, value: Option<JSON>) -> impl IntoView {
+    let Some(value) = value.filter(|v| !v.is_null()) else {
+        return view! { <span class="muted">"—"</span> }.into_any();
+    };
+    let summary = format::json_cell(&value, 40);
+    let pretty = serde_json::to_string_pretty(&value).unwrap_or_default();
+    view! {
+        <details class="json">
+            <summary><span class="sr-only">{label}": "</span>
+                <code>{summary}</code></summary>
+            <pre class="config-json" tabindex="0">{pretty}</pre>
+        </details>
+    }
+    .into_any()
+}
+
+/// Recorded changes, one row each: when, who, what, and the state before
+/// and after, folded.
+#[component]
+pub fn AuditTable(events: Vec<AuditEntry>, #[prop(into)] label: String) -> impl IntoView {
+    let rows = events
+        .into_iter()
+        .map(|event| {
+            view! {
+                <tr>
+                    <td class="when">{format::date_time(&event.occurred_at)}</td>
+                    <td>{event.actor}</td>
+                    <td><code>{event.action}</code></td>
+                    <td class="muted">{event.entity_kind}" "
+                        <code title=event.entity_id.clone()>
+                            {format::abbreviate(&event.entity_id, 12)}</code></td>
+                    <td><JsonDetails label="Before" value=event.before /></td>
+                    <td><JsonDetails label="After" value=event.after /></td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="table-wrap">
+            <table class="data" aria-label=label>
+                <thead><tr>
+                    <th scope="col">"When"</th><th scope="col">"Actor"</th>
+                    <th scope="col">"Action"</th><th scope="col">"Of"</th>
+                    <th scope="col">"Before"</th><th scope="col">"After"</th>
+                </tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
 }
 
 #[cfg(test)]

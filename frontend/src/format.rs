@@ -116,6 +116,40 @@ pub fn signed(value: f64) -> String {
     }
 }
 
+/// Writes a JSON value for a table cell: text as itself, anything else as
+/// compact JSON, cut after `limit` characters with an ellipsis.
+pub fn json_cell(value: &serde_json::Value, limit: usize) -> String {
+    match value {
+        serde_json::Value::String(text) => abbreviate(text, limit),
+        other => abbreviate(&other.to_string(), limit),
+    }
+}
+
+/// Cuts `text` after `limit` characters, marking the cut with an ellipsis.
+pub fn abbreviate(text: &str, limit: usize) -> String {
+    if text.chars().count() <= limit {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(limit).collect();
+    format!("{cut}…")
+}
+
+/// Returns the columns of a table of JSON objects: each top-level key, in
+/// the order first seen.
+pub fn json_columns(rows: &[serde_json::Value]) -> Vec<String> {
+    let mut columns: Vec<String> = Vec::new();
+    let keys = rows
+        .iter()
+        .filter_map(|row| row.as_object())
+        .flat_map(|row| row.keys());
+    for key in keys {
+        if !columns.contains(key) {
+            columns.push(key.clone());
+        }
+    }
+    columns
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,5 +202,26 @@ mod tests {
         assert_eq!(version(None), "no version");
         assert_eq!(signed(-0.25), "−0.2500");
         assert_eq!(signed(0.25), "+0.2500");
+    }
+
+    #[test]
+    fn json_cells_show_text_plainly_and_cut_long_values() {
+        use serde_json::json;
+        assert_eq!(json_cell(&json!("Which is a gas?"), 40), "Which is a gas?");
+        assert_eq!(json_cell(&json!(["A", "B"]), 40), r#"["A","B"]"#);
+        assert_eq!(json_cell(&json!("abcdef"), 3), "abc…");
+        assert_eq!(json_cell(&json!(null), 4), "null");
+        assert_eq!(abbreviate("80912494-423d-5697", 8), "80912494…");
+    }
+
+    #[test]
+    fn json_columns_follow_first_appearance() {
+        use serde_json::json;
+        let rows = [
+            json!({"id": 1, "question": "q"}),
+            json!({"answer": "a", "id": 2}),
+            json!(3),
+        ];
+        assert_eq!(json_columns(&rows), vec!["id", "question", "answer"]);
     }
 }

@@ -1,13 +1,16 @@
-//! Yardstick's web app: leaderboards, models, tasks, runs and comparisons,
-//! read from the GraphQL API and rendered in the browser (Leptos, CSR).
+//! Yardstick's web app: leaderboards, models, tasks, runs, comparisons and
+//! datasets, read from the GraphQL API and rendered in the browser (Leptos,
+//! CSR); admins who sign in also create and publish dataset versions.
 
 mod api;
 mod app;
 mod chart;
 mod components;
+mod form;
 mod format;
 mod pages;
 mod scale;
+mod session;
 mod sort;
 mod url_state;
 

@@ -173,6 +173,118 @@ pub fn leaderboard_href(task: &str, metric: &str) -> String {
     format!("/leaderboard?{}", state.to_query())
 }
 
+/// The link to a dataset's page.
+pub fn dataset_href(name: &str) -> String {
+    format!("/datasets/{}", encode(name))
+}
+
+/// Which part of a dataset's page shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DatasetTab {
+    #[default]
+    Versions,
+    Items,
+    History,
+}
+
+impl DatasetTab {
+    /// Every tab, in the order the page lists them.
+    pub const ALL: [Self; 3] = [Self::Versions, Self::Items, Self::History];
+
+    /// The tab's name in the URL and on screen.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Versions => "versions",
+            Self::Items => "items",
+            Self::History => "history",
+        }
+    }
+
+    /// The tab's label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Versions => "Versions",
+            Self::Items => "Items",
+            Self::History => "History",
+        }
+    }
+}
+
+/// What a dataset's page shows, exactly as the URL says: the tab, the
+/// version whose items show, and the cursor of the items or history page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DatasetView {
+    pub tab: DatasetTab,
+    pub version: Option<i64>,
+    pub after: Option<String>,
+}
+
+impl DatasetView {
+    /// Reads the view from a query-string look-up; an unknown tab is the
+    /// default one and a malformed version is absent.
+    pub fn from_query(get: impl Fn(&str) -> Option<String>) -> Self {
+        let text = |key: &str| get(key).filter(|value| !value.trim().is_empty());
+        let tab = text("tab")
+            .and_then(|key| DatasetTab::ALL.into_iter().find(|t| t.key() == key))
+            .unwrap_or_default();
+        Self {
+            tab,
+            version: text("version").and_then(|n| n.parse().ok()),
+            after: text("after"),
+        }
+    }
+
+    /// Returns the URL of `dataset`'s page in this view; the default tab is
+    /// left out.
+    pub fn href(&self, dataset: &str) -> String {
+        let tab = (self.tab != DatasetTab::Versions).then(|| self.tab.key().to_string());
+        let version = self.version.map(|n| n.to_string());
+        let pairs = [
+            ("tab", tab.as_ref()),
+            ("version", version.as_ref()),
+            ("after", self.after.as_ref()),
+        ];
+        let query = query_string(&pairs);
+        let path = dataset_href(dataset);
+        if query.is_empty() {
+            path
+        } else {
+            format!("{path}?{query}")
+        }
+    }
+
+    /// Returns the view of another tab, from its first page.
+    pub fn with_tab(&self, tab: DatasetTab) -> Self {
+        Self {
+            tab,
+            version: self.version,
+            after: None,
+        }
+    }
+}
+
+/// The link to the sign-in page, which comes back to `path?search` after.
+pub fn sign_in_href(path: &str, search: &str) -> String {
+    if path == "/sign-in" {
+        return path.to_string();
+    }
+    let search = search.trim_start_matches('?');
+    let here = match search {
+        "" => path.to_string(),
+        _ => format!("{path}?{search}"),
+    };
+    format!("/sign-in?next={}", encode(&here))
+}
+
+/// Returns where to go after signing in: `next` when it is a path on this
+/// site, else the dataset list. A full URL or `//host` is never followed.
+pub fn after_sign_in(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") => path.to_string(),
+        _ => "/datasets".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
@@ -253,5 +365,52 @@ mod tests {
             Some("2025-02-28T00:00:00Z")
         );
         assert_eq!(split_list("a, b,,c "), vec!["a", "b", "c"]);
+    }
+
+    #[test]
+    fn dataset_views_survive_a_round_trip_through_the_url() {
+        let view = DatasetView {
+            tab: DatasetTab::Items,
+            version: Some(3),
+            after: Some("abc".into()),
+        };
+        let href = view.href("arc easy");
+        assert_eq!(href, "/datasets/arc%20easy?tab=items&version=3&after=abc");
+        let query: HashMap<String, String> = href
+            .split_once('?')
+            .map(|(_, query)| query)
+            .unwrap_or_default()
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(key, value)| (decode(key), decode(value)))
+            .collect();
+        assert_eq!(DatasetView::from_query(|key| query.get(key).cloned()), view);
+        assert_eq!(DatasetView::default().href("arc"), "/datasets/arc");
+        let history = view.with_tab(DatasetTab::History);
+        assert_eq!(history.href("arc"), "/datasets/arc?tab=history&version=3");
+    }
+
+    #[test]
+    fn unknown_tabs_and_bad_versions_fall_back() {
+        let view = DatasetView::from_query(|key| match key {
+            "tab" => Some("settings".into()),
+            "version" => Some("two".into()),
+            _ => None,
+        });
+        assert_eq!(view, DatasetView::default());
+    }
+
+    #[test]
+    fn sign_in_returns_only_to_paths_on_this_site() {
+        assert_eq!(after_sign_in(Some("/datasets/arc")), "/datasets/arc");
+        assert_eq!(after_sign_in(Some("//evil.example")), "/datasets");
+        assert_eq!(after_sign_in(Some("https://evil.example")), "/datasets");
+        assert_eq!(after_sign_in(None), "/datasets");
+        assert_eq!(
+            sign_in_href("/datasets/arc", "?tab=items"),
+            "/sign-in?next=%2Fdatasets%2Farc%3Ftab%3Ditems"
+        );
+        assert_eq!(sign_in_href("/runs", ""), "/sign-in?next=%2Fruns");
+        assert_eq!(sign_in_href("/sign-in", "next=%2Fruns"), "/sign-in");
     }
 }

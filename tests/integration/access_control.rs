@@ -265,7 +265,8 @@ async fn sessions_carry_csrf_tokens_and_end_at_sign_out() -> anyhow::Result<()> 
         );
     }
 
-    let create = r#"mutation { createDataset(input: {name: "from-session"}) { name createdBy } }"#;
+    let create_body = r#"{ createDataset(input: {name: "from-session"}) { name createdBy } }"#;
+    let create = &format!("mutation {create_body}");
     let (_, body) = server.graphql(&session, create, json!({})).await?;
     assert_eq!(
         body["data"]["createDataset"],
@@ -306,11 +307,30 @@ async fn sessions_carry_csrf_tokens_and_end_at_sign_out() -> anyhow::Result<()> 
         StatusCode::UNAUTHORIZED,
         "the ended session still works"
     );
+    // The stale cookie reads as none: reads work, changes are unauthenticated.
     let (status, body) = server.graphql(&session, create, json!({})).await?;
     assert_eq!(
         (status, error_code(&body).as_str()),
-        (StatusCode::UNAUTHORIZED, "invalid_token")
+        (StatusCode::OK, "unauthenticated")
     );
+    let (_, body) = server
+        .graphql(&session, "{ viewer { signedIn } }", json!({}))
+        .await?;
+    assert_eq!(body["data"]["viewer"]["signedIn"], false);
+
+    // A document may hold reads and changes; only the operation that runs counts.
+    let mixed = format!("query Read {{ viewer {{ signedIn }} }} mutation Write {create_body}");
+    for (operation, expected) in [("Read", ""), ("Write", "unauthenticated")] {
+        let request = json!({"query": mixed, "operationName": operation});
+        let response = server
+            .client
+            .post(format!("{}/graphql", server.base))
+            .json(&request)
+            .send()
+            .await?;
+        let body: Value = response.json().await?;
+        assert_eq!(error_code(&body), expected, "{operation}: {body}");
+    }
     Ok(())
 }
 

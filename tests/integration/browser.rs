@@ -6,120 +6,18 @@
 //! the test fails and says how to get it. Screenshots are written under
 //! `target/test-output/browser/`.
 
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::net::TcpListener;
 
-use anyhow::{Context, bail, ensure};
+use anyhow::ensure;
 use backend::explorer::ExplorerAssets;
 use backend::server::{AppState, serve};
-use fantoccini::{Client, ClientBuilder, Locator};
-use hyper_util::client::legacy::connect::HttpConnector;
-use serde_json::{Value, json};
+use fantoccini::{Client, Locator};
+use serde_json::Value;
 
+use crate::support::browser::{
+    connect, dist, profile, repo_root, screenshot, start_driver, text_of,
+};
 use crate::support::{data, real_postgres};
-
-/// How long the page may take to show what a step waits for.
-const PATIENCE: Duration = Duration::from_secs(30);
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// Finds an executable on `PATH`, or fails saying how to install it.
-fn executable(name: &str) -> anyhow::Result<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let found = std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file());
-    found.with_context(|| {
-        format!(
-            "`{name}` is not on PATH; the browser test needs Debian's `chromium` and \
-             `chromium-driver` packages (scripts/setup.sh installs them)"
-        )
-    })
-}
-
-/// chromedriver on a free loopback port, killed when dropped.
-struct Driver {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-async fn start_driver(chromedriver: &Path) -> anyhow::Result<Driver> {
-    let port = free_port()?;
-    let child = Command::new(chromedriver)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| format!("while starting `{}`", chromedriver.display()))?;
-    let driver = Driver { child, port };
-    let started = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        ensure!(
-            started.elapsed() < Duration::from_secs(20),
-            "chromedriver did not listen on port {port} within 20 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Ok(driver)
-}
-
-async fn connect(driver: &Driver, chromium: &Path, profile: &Path) -> anyhow::Result<Client> {
-    let args = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,900",
-    ];
-    let mut args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
-    args.push(format!("--user-data-dir={}", profile.display()));
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".into(),
-        json!({"binary": chromium, "args": args}),
-    );
-    let client = ClientBuilder::new(HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
-        .await?;
-    Ok(client)
-}
-
-/// Waits for `css` and returns its text.
-async fn text_of(client: &Client, css: &str) -> anyhow::Result<String> {
-    let element = client
-        .wait()
-        .at_most(PATIENCE)
-        .for_element(Locator::Css(css))
-        .await
-        .with_context(|| format!("while waiting for `{css}`"))?;
-    Ok(element.text().await?)
-}
-
-async fn screenshot(client: &Client, name: &str) -> anyhow::Result<()> {
-    let dir = repo_root().join("target/test-output/browser");
-    std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join(format!("{name}.png")), client.screenshot().await?)?;
-    Ok(())
-}
 
 /// The leaderboard the page must show, as the API returns it.
 async fn expected_leaderboard(db: &sea_orm::DatabaseConnection) -> Value {
@@ -132,16 +30,7 @@ async fn expected_leaderboard(db: &sea_orm::DatabaseConnection) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_web_app_shows_the_api_s_leaderboard_model_and_run() -> anyhow::Result<()> {
-    let dist = repo_root().join("dist");
-    if !dist.join("index.html").is_file() {
-        bail!(
-            "`{}` is missing: build the web app with `scripts/setup.sh` and then \
-             `TRUNK_SKIP_VERSION_CHECK=true trunk build --release` (scripts/test.sh does both)",
-            dist.join("index.html").display()
-        );
-    }
-    let chromium = executable("chromium")?;
-    let chromedriver = executable("chromedriver")?;
+    let dist = dist()?;
     let (db, _) = real_postgres().await?;
     let expected = expected_leaderboard(&db).await;
     let entries = expected["entries"].as_array().cloned().unwrap_or_default();
@@ -154,9 +43,9 @@ async fn the_web_app_shows_the_api_s_leaderboard_model_and_run() -> anyhow::Resu
     let base = format!("http://{}", listener.local_addr()?);
     let explorer = ExplorerAssets::new(repo_root().join(".tools/explorer/node_modules"));
     let server = tokio::spawn(serve(listener, AppState::new(db, explorer, dist)));
-    let driver = start_driver(&chromedriver).await?;
-    let profile = tempdir()?;
-    let client = connect(&driver, &chromium, &profile).await?;
+    let driver = start_driver().await?;
+    let profile = profile("read")?;
+    let client = connect(&driver, &profile).await?;
     let mut outcome = browse(&client, &base, &entries).await;
     if outcome.is_ok() {
         outcome = compare(&client, &base).await;
@@ -166,13 +55,6 @@ async fn the_web_app_shows_the_api_s_leaderboard_model_and_run() -> anyhow::Resu
     let _ = std::fs::remove_dir_all(&profile);
 
     outcome
-}
-
-fn tempdir() -> anyhow::Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("yardstick-chromium-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
 }
 
 async fn browse(client: &Client, base: &str, entries: &[Value]) -> anyhow::Result<()> {

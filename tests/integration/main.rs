@@ -5,6 +5,7 @@
 mod access_control;
 mod bad_input;
 mod browser;
+mod browser_admin;
 mod citus_readiness;
 mod datasets;
 mod graphql_api;

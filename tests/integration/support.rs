@@ -4,6 +4,8 @@
 //! Ingesting the real folder takes seconds, so it happens once per test
 //! process into a template database; tests that only read get a copy.
 
+pub mod browser;
+
 use std::path::{Path, PathBuf};
 
 use async_graphql::Request;

@@ -5,9 +5,12 @@
 
 use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
-use async_graphql::parser::types::{ExecutableDocument, OperationType};
-use async_graphql::{Context, Enum, Object, Result, ServerError, ServerResult, Variables};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
+};
+use async_graphql::parser::parse_query;
+use async_graphql::parser::types::OperationType;
+use async_graphql::{Context, Enum, Object, Request, Result, ServerError, ServerResult};
 
 use crate::error::{Denial, ServiceError};
 use crate::service::access::{Holder, Role};
@@ -66,25 +69,48 @@ impl ExtensionFactory for MutationGate {
 
 struct MutationGateExtension;
 
-fn has_mutation(document: &ExecutableDocument) -> bool {
-    document
+/// Whether the operation a request will run is a mutation. The document is
+/// parsed here once more (cheap next to running it) because only the request
+/// says which of its operations runs: a document may hold queries and
+/// mutations side by side, and only the chosen one matters. A document that
+/// does not parse is left to the engine, which refuses it.
+fn runs_mutation(request: &Request) -> bool {
+    let Ok(document) = parse_query(&request.query) else {
+        return false;
+    };
+    let operations: Vec<(Option<&str>, OperationType)> = document
         .operations
         .iter()
-        .any(|(_, operation)| operation.node.ty == OperationType::Mutation)
+        .map(|(name, operation)| (name.map(|n| n.as_str()), operation.node.ty))
+        .collect();
+    match (&request.operation_name, operations.as_slice()) {
+        (Some(wanted), _) => operations
+            .iter()
+            .any(|(name, ty)| *name == Some(wanted.as_str()) && *ty == OperationType::Mutation),
+        (None, [(_, ty)]) => *ty == OperationType::Mutation,
+        // Several operations and none named: the engine refuses to choose;
+        // refuse here too if any of them would change something.
+        (None, _) => operations
+            .iter()
+            .any(|(_, ty)| *ty == OperationType::Mutation),
+    }
 }
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for MutationGateExtension {
-    async fn parse_query(
+    async fn prepare_request(
         &self,
         ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        if has_mutation(&document) {
-            let principal = ctx.data_opt::<Principal>().unwrap_or(&Principal::Anonymous);
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        if runs_mutation(&request) {
+            let principal = request
+                .data
+                .get(&std::any::TypeId::of::<Principal>())
+                .and_then(|data| data.downcast_ref::<Principal>())
+                .or_else(|| ctx.data_opt::<Principal>())
+                .unwrap_or(&Principal::Anonymous);
             if let Err(denial) = principal.admin() {
                 let error = ServiceError::Denied(denial).to_graphql();
                 let mut refused = ServerError::new(error.message, None);
@@ -92,7 +118,7 @@ impl Extension for MutationGateExtension {
                 return Err(refused);
             }
         }
-        Ok(document)
+        next.run(ctx, request).await
     }
 }
 

@@ -68,7 +68,17 @@ pub async fn principal(state: &AppState, request: &HttpRequest) -> ServiceResult
         let holder = access::verify_token(&state.db, &state.verified_tokens, token).await?;
         return Ok(Principal::Token(holder));
     }
-    match session_of(state, request).await? {
+    // A cookie naming a session that ended, expired or lost its token reads
+    // as no cookie: the browser keeps sending it, and reads must not fail
+    // for it (changes then fail as unauthenticated).
+    let session = match session_of(state, request).await {
+        Err(ServiceError::Denied(denial)) => {
+            tracing::debug!(code = denial.code(), "stale session cookie ignored");
+            None
+        }
+        other => other?,
+    };
+    match session {
         Some(session) => {
             let csrf_ok = csrf_matches(request, &session);
             Ok(Principal::Session {
@@ -173,6 +183,13 @@ pub async fn current_session(state: web::Data<AppState>, request: HttpRequest) -
             HttpResponse::Ok().json(session_info(&session.holder, &session.csrf_token))
         }
         Ok(None) => plain_refusal(&ServiceError::Denied(Denial::Unauthenticated)),
+        // Tell the browser to drop a cookie that no longer names a session.
+        Err(error @ ServiceError::Denied(_)) => {
+            let mut response = plain_refusal(&error);
+            let _ =
+                response.add_removal_cookie(&Cookie::build(SESSION_COOKIE, "").path("/").finish());
+            response
+        }
         Err(error) => plain_refusal(&error),
     }
 }

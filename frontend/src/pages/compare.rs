@@ -199,6 +199,8 @@ fn not_found(name: &str) -> ApiError {
     ApiError {
         message: format!("model `{name}` was not found"),
         code: "model_not_found".into(),
+        field: None,
+        line: None,
     }
 }
 

@@ -1,13 +1,16 @@
-//! A run's page: its provenance (source file, hashes, harness, full config)
-//! and every result it recorded.
+//! A run's page: its provenance (source file, hashes, harness, full config,
+//! the dataset version it is pinned to), every result it recorded, and its
+//! history.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::{self, Direction, run_page::RunPageRun};
-use crate::components::{Empty, Fact, Loading, error_fallback};
+use crate::components::{AuditTable, Empty, Fact, Loading, error_fallback};
 use crate::format::{self, Kind, Num};
-use crate::url_state::{leaderboard_href, model_href, task_href};
+use crate::url_state::{
+    DatasetTab, DatasetView, dataset_href, leaderboard_href, model_href, task_href,
+};
 
 /// The run page, at `/runs/<id>`.
 #[component]
@@ -71,6 +74,8 @@ fn Provenance(run: RunPageRun) -> impl IntoView {
         }
     });
     let results = results_table(&run, &task);
+    let pinned = pinned_version(&run);
+    let history = history(&run);
     let started = or_dash(run.started_at.as_deref().map(format::date_time));
     let finished = or_dash(run.finished_at.as_deref().map(format::date_time));
     view! {
@@ -122,13 +127,46 @@ fn Provenance(run: RunPageRun) -> impl IntoView {
                 <Fact term="Subtasks">{subtasks}</Fact>
                 <Fact term="Tags">{or_dash(Some(run.tags.join(", ")))}</Fact>
                 <Fact term="Projects">{or_dash(Some(run.projects.join(", ")))}</Fact>
+                <Fact term="Dataset version">{pinned}</Fact>
             </dl>
             <details open>
                 <summary>"Full configuration as recorded"</summary>
                 <pre class="config-json" tabindex="0">{config}</pre>
             </details>
         </section>
+        <section class="panel" aria-labelledby="history-title">
+            <h2 id="history-title">"History"</h2>
+            {history}
+        </section>
     }
+}
+
+/// The dataset version the run is pinned to, linking to its items.
+fn pinned_version(run: &RunPageRun) -> AnyView {
+    let Some(pinned) = run.dataset_version.as_ref() else {
+        return view! { <span data-test="pinned-version">"— (not pinned)"</span> }.into_any();
+    };
+    let items = DatasetView {
+        tab: DatasetTab::Items,
+        version: Some(pinned.number),
+        after: None,
+    };
+    view! {
+        <span data-test="pinned-version">
+            <a href=dataset_href(&pinned.dataset)>{pinned.dataset.clone()}</a>" "
+            <a href=items.href(&pinned.dataset)>{format!("v{}", pinned.number)}</a>
+        </span>
+    }
+    .into_any()
+}
+
+fn history(run: &RunPageRun) -> AnyView {
+    let events = api::run_history(run);
+    if events.is_empty() {
+        return view! { <p class="muted">"Nothing has changed since this run was stored."</p> }
+            .into_any();
+    }
+    view! { <AuditTable events label="Run history" /> }.into_any()
 }
 
 fn results_table(run: &RunPageRun, task: &str) -> AnyView {
