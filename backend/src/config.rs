@@ -34,10 +34,42 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Report data-quality findings per rule and per source file.
+    Quality {
+        /// Only this run (compared with the other runs of its task).
+        #[arg(long)]
+        run: Option<uuid::Uuid>,
+        /// Print one JSON object per finding instead of the report.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List rejected files, or ingest them again after a fix.
+    Quarantine {
+        #[command(subcommand)]
+        action: QuarantineAction,
+    },
     /// Manage access tokens.
     Admin {
         #[command(subcommand)]
         action: AdminAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuarantineAction {
+    /// List quarantined files, newest first.
+    List {
+        /// Include files a later ingest stored.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Ingest the files of open entries again (all of them, or those named).
+    Retry {
+        /// Entry ids from `quarantine list`; none means every open entry.
+        ids: Vec<i64>,
+        /// Who is retrying, recorded on every ingest event.
+        #[arg(long, env = "USER", default_value = "unknown")]
+        actor: String,
     },
 }
 

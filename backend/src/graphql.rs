@@ -8,6 +8,7 @@ mod error_codes;
 pub mod loader;
 mod mutation;
 pub mod principal;
+mod quality;
 mod query;
 mod samples;
 mod stats;

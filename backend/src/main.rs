@@ -6,13 +6,15 @@ use std::net::TcpListener;
 
 use anyhow::Context;
 use backend::config::{
-    AdminAction, Cli, Command, IngestArgs, MigrateAction, ServeArgs, TokenRole, locate,
+    AdminAction, Cli, Command, IngestArgs, MigrateAction, QuarantineAction, ServeArgs, TokenRole,
+    locate,
 };
 use backend::explorer::ExplorerAssets;
 use backend::ingest::batch::{IngestOptions, ingest_paths};
 use backend::ingest::store::Attachments;
 use backend::server::{AppState, serve};
-use backend::service::access;
+use backend::service::page::PageRequest;
+use backend::service::{access, quality, quarantine};
 use backend::{db, graphql, report};
 use clap::Parser;
 use migration::{Migrator, MigratorTrait};
@@ -42,6 +44,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Ingest(args) => run_ingest(&cli.database_url, args).await,
         Command::Migrate { action } => run_migrate(&cli.database_url, action).await,
         Command::Admin { action } => run_admin(&cli.database_url, action).await,
+        Command::Quality { run, json } => run_quality(&cli.database_url, run, json).await,
+        Command::Quarantine { action } => run_quarantine(&cli.database_url, action).await,
     }
 }
 
@@ -161,6 +165,88 @@ async fn run_admin(database_url: &str, action: AdminAction) -> anyhow::Result<()
                 .await
                 .map_err(|error| anyhow::anyhow!(error.message()))?;
             println!("revoked token `{name}`");
+        }
+    }
+    Ok(())
+}
+
+async fn run_quality(
+    database_url: &str,
+    run: Option<uuid::Uuid>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let db = db::connect_and_migrate(database_url)
+        .await
+        .context("while opening the database")?;
+    let findings = quality::check(&db, run)
+        .await
+        .map_err(|error| anyhow::anyhow!(error.message()))?;
+    if json {
+        for finding in &findings {
+            let line = serde_json::json!({
+                "rule": finding.rule.code(),
+                "run": finding.run_id,
+                "source": finding.source_path,
+                "detail": finding.detail,
+            });
+            println!("{line}");
+        }
+        return Ok(());
+    }
+    print!("{}", report::quality_text(&findings));
+    Ok(())
+}
+
+async fn run_quarantine(database_url: &str, action: QuarantineAction) -> anyhow::Result<()> {
+    let db = db::connect_and_migrate(database_url)
+        .await
+        .context("while opening the database")?;
+    match action {
+        QuarantineAction::List { all } => {
+            let request = PageRequest {
+                offset: 0,
+                limit: u64::MAX >> 1,
+            };
+            let page = quarantine::list(&db, all, request)
+                .await
+                .map_err(|error| anyhow::anyhow!(error.message()))?;
+            if page.items.is_empty() {
+                println!("nothing is quarantined");
+            }
+            for entry in page.items {
+                let state = entry
+                    .resolved_at
+                    .map_or_else(|| "open".to_string(), |_| "resolved".to_string());
+                println!(
+                    "#{} {} {state} error[{}] {} at {}: {}",
+                    entry.id,
+                    entry.quarantined_at.format("%Y-%m-%d %H:%M"),
+                    entry.code,
+                    entry.source_path,
+                    entry.location,
+                    entry.message
+                );
+            }
+        }
+        QuarantineAction::Retry { ids, actor } => {
+            let paths = quarantine::open_paths(&db, &ids)
+                .await
+                .map_err(|error| anyhow::anyhow!(error.message()))?;
+            if paths.is_empty() {
+                println!("no open quarantine entries to retry");
+                return Ok(());
+            }
+            let paths: Vec<std::path::PathBuf> = paths.into_iter().map(Into::into).collect();
+            let options = IngestOptions {
+                actor,
+                ..IngestOptions::default()
+            };
+            let progress = report::ProgressReport::new();
+            let summary = ingest_paths(&db, &paths, &options, &progress).await?;
+            progress.finish(&summary);
+            if summary.rejected > 0 {
+                std::process::exit(1);
+            }
         }
     }
     Ok(())

@@ -96,3 +96,30 @@ pub fn summary_text(summary: &Summary) -> String {
         summary.results_per_second(),
     )
 }
+
+/// Formats `yardstick quality`: counts per rule, then findings per file.
+pub fn quality_text(findings: &[crate::service::quality::Finding]) -> String {
+    let mut text = String::new();
+    for (rule, count) in crate::service::quality::counts(findings) {
+        text.push_str(&format!("{:<22} {count}\n", rule.code()));
+    }
+    let mut by_file: std::collections::BTreeMap<&str, Vec<_>> = Default::default();
+    for finding in findings {
+        by_file
+            .entry(&finding.source_path)
+            .or_default()
+            .push(finding);
+    }
+    for (file, findings) in by_file {
+        text.push_str(&format!("\n{file}\n"));
+        for finding in findings {
+            text.push_str(&format!(
+                "  {} run {}: {}\n",
+                finding.rule.code(),
+                finding.run_id,
+                finding.detail
+            ));
+        }
+    }
+    text
+}

@@ -12,6 +12,8 @@ pub mod identity;
 pub mod leaderboard;
 pub mod model_profile;
 pub mod page;
+pub mod quality;
+pub mod quarantine;
 pub mod run;
 pub mod samples;
 pub mod stats;

@@ -15,6 +15,7 @@ pub mod ml_model;
 pub mod model_alias;
 pub mod model_tag;
 pub mod project;
+pub mod quarantine;
 pub mod run;
 pub mod run_dataset_version;
 pub mod run_project;

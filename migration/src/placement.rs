@@ -43,6 +43,7 @@ pub const TABLES: &[(&str, Placement)] = &[
     ("access_token", Placement::Local),
     ("web_session", Placement::Local),
     ("audit_event", Placement::Local),
+    ("quarantine", Placement::Local),
     ("seaql_migrations", Placement::Local),
 ];
 

@@ -14,6 +14,7 @@ mod immutability;
 mod ingest_real;
 mod migrations;
 mod pg_harness;
+mod quality;
 mod samples;
 mod stats_api;
 mod support;

@@ -11,6 +11,7 @@ use super::audit::AuditEvent;
 use super::connection::{PageConnection, connection, page_complexity, page_request};
 use super::dataset::Dataset;
 use super::principal::{Principal, Viewer};
+use super::quality::{QualityReport, QuarantinedFile};
 use super::samples::SampleComparison;
 use super::task_summary::TaskSummary;
 use super::types::{Leaderboard, Metric, Model, Project, Run, Tag, Task, db, run_by_id};
@@ -293,5 +294,26 @@ impl QueryRoot {
     ) -> Result<SampleComparison> {
         let comparison = service::samples::compare(db(ctx)?, first, second).await?;
         Ok(SampleComparison(comparison))
+    }
+
+    /// Data-quality findings over everything stored (computed on request).
+    async fn quality_report(&self, ctx: &Context<'_>) -> Result<QualityReport> {
+        Ok(QualityReport(
+            service::quality::check(db(ctx)?, None).await?,
+        ))
+    }
+
+    /// Rejected source files, newest first; resolved ones on request.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
+    async fn quarantine(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        #[graphql(default = false)] include_resolved: bool,
+    ) -> Result<PageConnection<QuarantinedFile>> {
+        let request = page_request(first, after.as_deref())?;
+        let page = service::quarantine::list(db(ctx)?, include_resolved, request).await?;
+        Ok(connection(page, QuarantinedFile))
     }
 }

@@ -13,6 +13,7 @@ use super::audit::AuditEvent;
 use super::connection::{PageConnection, connection, page_complexity, page_request};
 use super::loader::load_one;
 use super::loader::{MetricKey, ModelKey, ProjectsKey, ResultsKey, RunKey, TagsKey, TaskKey};
+use super::quality::QualityWarning;
 use super::samples::{Sample, SamplesWhere};
 use super::stats::{Interval, RankInterval, ci95};
 use crate::service::audit::Subject;
@@ -403,6 +404,13 @@ impl Run {
         let request = page_request(first, after.as_deref())?;
         let page = service::samples::list(db(ctx)?, self.0.id, &filter, request).await?;
         Ok(connection(page, Sample))
+    }
+
+    /// What the data-quality rules found about this run (compared with the
+    /// other runs of its task).
+    async fn quality_warnings(&self, ctx: &Context<'_>) -> Result<Vec<QualityWarning>> {
+        let findings = service::quality::check(db(ctx)?, Some(self.0.id)).await?;
+        Ok(findings.iter().map(QualityWarning::from).collect())
     }
 
     /// Every metric value of the run.

@@ -11,13 +11,14 @@ use std::time::{Duration, Instant};
 use entity::run;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect, RuntimeErr,
+    TransactionTrait,
 };
 
 use super::file_error::FileError;
 use super::sample_store::{self, RunLookup, SamplesSource};
 use super::source::{Classified, classify};
 use super::store::{self, Attachments, SourceFile, Stored};
-use crate::service::identity;
+use crate::service::{identity, quarantine};
 
 /// Settings of one ingest, from the command line.
 #[derive(Debug, Clone, Default)]
@@ -410,8 +411,10 @@ async fn record(
         Outcome::Stored(_) | Outcome::AlreadyStored => None,
     };
     let name = outcome.event_name();
+    // A rejection and its quarantine entry are written together.
+    let tx = db.begin().await?;
     store::record_event(
-        db,
+        &tx,
         source_path,
         sha256,
         &options.actor,
@@ -419,5 +422,9 @@ async fn record(
         Stored::default(),
         detail,
     )
-    .await
+    .await?;
+    if let Outcome::Rejected(error) = outcome {
+        quarantine::record(&tx, &options.actor, source_path, sha256, error).await?;
+    }
+    tx.commit().await
 }

@@ -25,7 +25,7 @@ use super::file_error::{ErrorCode, FileError};
 use super::samples::{MAX_LINE_BYTES, SampleRow, read_sample, task_and_stamp};
 use super::store::{self, Stored};
 use crate::service::audit::{self, Change, Subject};
-use crate::service::identity;
+use crate::service::{identity, quarantine};
 
 /// Bytes of COPY data sent at a time.
 const COPY_BATCH_BYTES: usize = 1 << 20;
@@ -302,6 +302,14 @@ async fn copy_samples<R: BufRead>(
     .execute(&mut *tx)
     .await
     .map_err(internal)?;
+    sqlx::query(
+        "UPDATE quarantine SET resolved_at = $1 WHERE source_path = $2 AND resolved_at IS NULL",
+    )
+    .bind(now)
+    .bind(source.path)
+    .execute(&mut *tx)
+    .await
+    .map_err(internal)?;
     tx.commit().await.map_err(internal)?;
     Ok(Ok(stored))
 }
@@ -354,6 +362,7 @@ async fn insert_samples<R: BufRead>(
     .await?;
     let actor = format!("cli:{}", source.actor);
     audit::record(&tx, ingest_change(source, &actor, count)).await?;
+    quarantine::resolve(&tx, source.path).await?;
     tx.commit().await?;
     Ok(Ok(stored))
 }

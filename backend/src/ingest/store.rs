@@ -24,6 +24,7 @@ use super::sample_store;
 use crate::service::audit::{self, Change, Subject};
 use crate::service::direction::{self, Direction};
 use crate::service::identity::{self, ModelIdentity};
+use crate::service::quarantine;
 
 /// Rows inserted per statement; keeps SQLite under its bound-variable limit.
 const CHUNK: usize = 500;
@@ -72,6 +73,7 @@ pub async fn store_file(
         None,
     )
     .await?;
+    quarantine::resolve(&tx, source.path).await?;
     let actor = format!("cli:{}", source.actor);
     audit::record(
         &tx,
