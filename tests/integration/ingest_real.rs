@@ -44,12 +44,14 @@ async fn the_whole_real_folder_is_stored_skipped_or_deduplicated() -> anyhow::Re
     // 314 lm-eval results files: 51 LLaMA-1 files stored first under their
     // `--model` names, then 263 more; the two bare result maps need `--model`.
     // Two of the three per-sample logs are stored with their runs (the third
-    // has no results file beside it).
+    // has no results file beside it). Duplicates are reported only of stored
+    // files (the two mamba files stored under two folders); the `instances.json`
+    // and `scenario.json` shared by the nine HELM run folders are each skipped.
     assert_eq!(summary.files, 525);
     assert_eq!(summary.stored, 265);
     assert_eq!(summary.already_stored, 51);
-    assert_eq!(summary.duplicates, 18);
-    assert_eq!(summary.skipped, 191);
+    assert_eq!(summary.duplicates, 2);
+    assert_eq!(summary.skipped, 207);
     assert_eq!(summary.rejected, 0);
     assert_eq!(
         count(&db, "SELECT count(DISTINCT source_sha256) FROM run").await,

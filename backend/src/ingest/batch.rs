@@ -35,7 +35,8 @@ pub enum Outcome {
     Stored(Stored),
     /// The same bytes were stored before under this very path.
     AlreadyStored,
-    /// Byte-identical to a file stored or seen earlier under another path.
+    /// Byte-identical to a file stored earlier, in this batch or before, under
+    /// another path.
     Duplicate {
         of: String,
     },
@@ -221,13 +222,25 @@ async fn ingest_file(
         Some(outcome) => outcome,
         None => classify_and_store(db, file, &source_path, &bytes, &sha256, options).await?,
     };
-    seen.entry(sha256.clone())
-        .or_insert_with(|| source_path.clone());
+    remember(seen, &outcome, &sha256, &source_path);
     if !matches!(outcome, Outcome::Stored(_)) {
         record(db, &source_path, Some(&sha256), options, &outcome).await?;
     }
 
     Ok(outcome)
+}
+
+/// Remembers content whose results were stored, so a later copy of it in the
+/// same batch is reported as a duplicate of it.
+///
+/// Files that stored nothing are not remembered: a byte-identical copy of a
+/// skipped file (the same `instances.json` in every HELM run folder) gets its
+/// own reason, not "same as" a file that was itself skipped.
+fn remember(seen: &mut HashMap<String, String>, outcome: &Outcome, sha256: &str, path: &str) {
+    if matches!(outcome, Outcome::Stored(_) | Outcome::AlreadyStored) {
+        seen.entry(sha256.to_string())
+            .or_insert_with(|| path.to_string());
+    }
 }
 
 /// Per-sample logs can outgrow memory, so they are streamed, never read whole.
@@ -257,8 +270,7 @@ async fn ingest_samples_log(
         Some(first) => Outcome::Duplicate { of: first.clone() },
         None => store_samples_log(db, file, source_path, &sha256, options).await?,
     };
-    seen.entry(sha256.clone())
-        .or_insert_with(|| source_path.to_string());
+    remember(seen, &outcome, &sha256, source_path);
     if !matches!(outcome, Outcome::Stored(_)) {
         record(db, source_path, Some(&sha256), options, &outcome).await?;
     }
