@@ -8,6 +8,7 @@ mod browser;
 mod citus_readiness;
 mod datasets;
 mod graphql_api;
+mod helm;
 mod http;
 mod immutability;
 mod ingest_real;
