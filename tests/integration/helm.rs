@@ -138,6 +138,13 @@ async fn helm_run_folders_are_stored_with_exact_values() -> anyhow::Result<()> {
                 .into()
         }
     );
+    let Outcome::Skipped { reason } = outcome(&recorder, "display_predictions.json") else {
+        panic!("display_predictions.json was not skipped");
+    };
+    assert!(
+        reason.contains("derived from the run folder's other files"),
+        "{reason}"
+    );
     let Outcome::Skipped { reason } = outcome(&recorder, "v3/runs.json") else {
         panic!("runs.json was not skipped");
     };

@@ -104,7 +104,13 @@ fn run_file(name: &str, document: &Value, path: &Path) -> Option<&'static str> {
 }
 
 fn run_file_reason(name: &str, what: &str, path: &Path) -> String {
-    if beside(path, STATS) {
+    let derived = name.starts_with("display_");
+    if beside(path, STATS) && derived {
+        format!(
+            "HELM run file `{name}` ({what}): derived from the run folder's other files, \
+             stored through its `{STATS}`"
+        )
+    } else if beside(path, STATS) {
         format!("HELM run file `{name}` ({what}): read with the run folder's `{STATS}`")
     } else {
         format!(
