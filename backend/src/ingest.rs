@@ -6,6 +6,7 @@
 
 pub mod batch;
 pub mod file_error;
+pub mod helm;
 pub mod importer;
 pub mod lenient_json;
 pub mod lm_eval;

@@ -44,20 +44,23 @@ async fn the_whole_real_folder_is_stored_skipped_or_deduplicated() -> anyhow::Re
     // 314 lm-eval results files: 51 LLaMA-1 files stored first under their
     // `--model` names, then 263 more; the two bare result maps need `--model`.
     // Two of the three per-sample logs are stored with their runs (the third
-    // has no results file beside it).
+    // has no results file beside it). The 9 HELM run folders are stored
+    // through their `stats.json` (84, 81 or 90 stats and 2 samples each); their
+    // 63 other files and the 21 suite files are skipped with reasons, so the
+    // only duplicates left are the two mamba files stored under two folders.
     assert_eq!(summary.files, 525);
-    assert_eq!(summary.stored, 265);
+    assert_eq!(summary.stored, 274);
     assert_eq!(summary.already_stored, 51);
-    assert_eq!(summary.duplicates, 18);
-    assert_eq!(summary.skipped, 191);
+    assert_eq!(summary.duplicates, 2);
+    assert_eq!(summary.skipped, 198);
     assert_eq!(summary.rejected, 0);
     assert_eq!(
         count(&db, "SELECT count(DISTINCT source_sha256) FROM run").await,
-        314
+        323
     );
-    assert_eq!(count(&db, "SELECT count(*) FROM run").await, 9814);
-    assert_eq!(count(&db, "SELECT count(*) FROM run_result").await, 15820);
-    assert_eq!(summary.samples, 74);
+    assert_eq!(count(&db, "SELECT count(*) FROM run").await, 9823);
+    assert_eq!(count(&db, "SELECT count(*) FROM run_result").await, 16579);
+    assert_eq!(summary.samples, 92);
 
     Ok(())
 }

@@ -9,6 +9,7 @@ mod browser_admin;
 mod citus_readiness;
 mod datasets;
 mod graphql_api;
+mod helm;
 mod http;
 mod immutability;
 mod ingest_real;

@@ -268,9 +268,11 @@ impl From<project::Model> for Project {
 /// Where a run came from.
 #[derive(SimpleObject)]
 pub struct SourceFile {
-    /// The path the file was ingested from.
+    /// The path the file was ingested from (a HELM run's `stats.json`).
     pub path: String,
-    /// SHA-256 of the file's bytes; identical files are stored once.
+    /// SHA-256 of the file's bytes; identical files are stored once. For a
+    /// HELM run, the hash of its whole run folder (each file's name and
+    /// SHA-256), since the run is read from all of it.
     pub sha256: String,
 }
 
@@ -302,7 +304,7 @@ impl Run {
         self.0.n_shot
     }
 
-    /// The harness that produced the run (`lm-evaluation-harness`).
+    /// The harness that produced the run: `lm-evaluation-harness` or `helm`.
     async fn harness(&self) -> &str {
         &self.0.harness
     }
@@ -351,7 +353,8 @@ impl Run {
         }
     }
 
-    /// When the evaluation started (lm-eval v0.4 `date`); `null` for v0.3 files.
+    /// When the evaluation started (lm-eval v0.4 `date`, HELM's earliest
+    /// request time); `null` for v0.3 files and HELM runs that record none.
     async fn started_at(&self) -> Option<DateTime<Utc>> {
         self.0.started_at
     }

@@ -15,6 +15,7 @@ use sea_orm::{
 };
 
 use super::file_error::FileError;
+use super::parsed::ParsedFile;
 use super::sample_store::{self, RunLookup, SamplesSource};
 use super::source::{Classified, classify};
 use super::store::{self, Attachments, SourceFile, Stored};
@@ -36,7 +37,8 @@ pub enum Outcome {
     Stored(Stored),
     /// The same bytes were stored before under this very path.
     AlreadyStored,
-    /// Byte-identical to a file stored or seen earlier under another path.
+    /// Byte-identical to a file stored earlier, in this batch or before, under
+    /// another path (for a HELM run, its whole run folder).
     Duplicate {
         of: String,
     },
@@ -218,17 +220,29 @@ async fn ingest_file(
         }
     };
     let sha256 = identity::sha256_hex(&bytes);
-    let outcome = match earlier_copy(db, &sha256, &source_path, seen).await? {
-        Some(outcome) => outcome,
-        None => classify_and_store(db, file, &source_path, &bytes, &sha256, options).await?,
+    let (outcome, source_sha256) = match earlier_copy(db, &sha256, &source_path, seen).await? {
+        Some(outcome) => (outcome, sha256),
+        None => classify_and_store(db, file, &source_path, &bytes, &sha256, options, seen).await?,
     };
-    seen.entry(sha256.clone())
-        .or_insert_with(|| source_path.clone());
+    remember(seen, &outcome, &source_sha256, &source_path);
     if !matches!(outcome, Outcome::Stored(_)) {
-        record(db, &source_path, Some(&sha256), options, &outcome).await?;
+        record(db, &source_path, Some(&source_sha256), options, &outcome).await?;
     }
 
     Ok(outcome)
+}
+
+/// Remembers content whose results were stored, so a later copy of it in the
+/// same batch is reported as a duplicate of it.
+///
+/// Files that stored nothing are not remembered: a byte-identical copy of a
+/// skipped file (the same `instances.json` in every HELM run folder) gets its
+/// own reason, not "same as" a file that was itself skipped.
+fn remember(seen: &mut HashMap<String, String>, outcome: &Outcome, sha256: &str, path: &str) {
+    if matches!(outcome, Outcome::Stored(_) | Outcome::AlreadyStored) {
+        seen.entry(sha256.to_string())
+            .or_insert_with(|| path.to_string());
+    }
 }
 
 /// Per-sample logs can outgrow memory, so they are streamed, never read whole.
@@ -258,8 +272,7 @@ async fn ingest_samples_log(
         Some(first) => Outcome::Duplicate { of: first.clone() },
         None => store_samples_log(db, file, source_path, &sha256, options).await?,
     };
-    seen.entry(sha256.clone())
-        .or_insert_with(|| source_path.to_string());
+    remember(seen, &outcome, &sha256, source_path);
     if !matches!(outcome, Outcome::Stored(_)) {
         record(db, source_path, Some(&sha256), options, &outcome).await?;
     }
@@ -325,6 +338,8 @@ async fn earlier_copy(
     Ok(outcome)
 }
 
+/// Reads a file and stores what it holds; returns the outcome and the hash
+/// that identifies the source (its own, or its run folder's).
 async fn classify_and_store(
     db: &DatabaseConnection,
     file: &Path,
@@ -332,26 +347,51 @@ async fn classify_and_store(
     bytes: &[u8],
     sha256: &str,
     options: &IngestOptions,
-) -> Result<Outcome, DbErr> {
+    seen: &HashMap<String, String>,
+) -> Result<(Outcome, String), DbErr> {
+    let own = |outcome| Ok((outcome, sha256.to_string()));
     let parsed = match classify(file, bytes) {
         Classified::Results(parsed) => parsed,
         Classified::BareResults(_) if options.model.is_none() => {
             let reason = "a bare lm-eval results map without model or configuration; \
                           name its model with `--model` to ingest it";
-            return Ok(Outcome::Skipped {
+            return own(Outcome::Skipped {
                 reason: reason.into(),
             });
         }
         Classified::BareResults(parsed) => parsed,
-        Classified::Skipped(reason) => return Ok(Outcome::Skipped { reason }),
-        Classified::Rejected(error) => return Ok(Outcome::Rejected(error)),
+        Classified::Skipped(reason) => return own(Outcome::Skipped { reason }),
+        Classified::Rejected(error) => return own(Outcome::Rejected(error)),
     };
     if parsed.runs.is_empty() {
         let reason = "an lm-eval results file whose `results` map is empty; nothing to store";
-        return Ok(Outcome::Skipped {
+        return own(Outcome::Skipped {
             reason: reason.into(),
         });
     }
+    // A source spanning several files (a HELM run folder) is named by the
+    // hash of them all, which only reading it reveals.
+    let source_sha256 = parsed
+        .folder_sha256
+        .clone()
+        .unwrap_or_else(|| sha256.to_string());
+    if source_sha256 != sha256
+        && let Some(outcome) = earlier_copy(db, &source_sha256, source_path, seen).await?
+    {
+        return Ok((outcome, source_sha256));
+    }
+    let outcome = store_parsed(db, source_path, &source_sha256, &parsed, options).await?;
+
+    Ok((outcome, source_sha256))
+}
+
+async fn store_parsed(
+    db: &DatabaseConnection,
+    source_path: &str,
+    sha256: &str,
+    parsed: &ParsedFile,
+    options: &IngestOptions,
+) -> Result<Outcome, DbErr> {
     if options.model.is_some() && !identity::accepts_model_override(parsed.model.as_ref()) {
         tracing::warn!(
             file = source_path,
@@ -367,7 +407,7 @@ async fn classify_and_store(
         sha256,
         actor: &options.actor,
         model: &model,
-        parsed: &parsed,
+        parsed,
     };
     match store::store_file(db, &source, &options.attachments).await {
         Ok(stored) => Ok(Outcome::Stored(stored)),

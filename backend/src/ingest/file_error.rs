@@ -71,6 +71,17 @@ impl FileError {
         }
     }
 
+    /// Builds an `invalid_field` error with a message written by the caller,
+    /// for a value whose fault is more than its type (a duplicate, a dangling
+    /// reference).
+    pub fn invalid_field(path: &JsonPath, message: String) -> Self {
+        Self {
+            code: ErrorCode::InvalidField,
+            path: path.to_string(),
+            message,
+        }
+    }
+
     /// Builds an `unsupported_shape` error with a message written by the caller.
     pub fn unsupported_shape(path: &JsonPath, message: String) -> Self {
         Self {
@@ -104,6 +115,13 @@ impl JsonPath {
     /// Returns the path of the whole document, `$`.
     pub fn root() -> Self {
         Self("$".to_owned())
+    }
+
+    /// Returns the root of a file read alongside the reported one, `name:$`,
+    /// so an error found in a sibling (a HELM run folder's `run_spec.json`,
+    /// reported against its `stats.json`) says which file it is in.
+    pub fn file_root(name: &str) -> Self {
+        Self(format!("{name}:$"))
     }
 
     /// Returns the path of `key` inside the object at this path.
@@ -179,6 +197,14 @@ mod tests {
     fn path_escapes_quotes_and_numbers_indices() {
         let path = JsonPath::root().key("a\"b").key("").index(3);
         assert_eq!(path.to_string(), r#"$["a\"b"][""][3]"#);
+    }
+
+    #[test]
+    fn file_roots_name_their_file() {
+        let path = JsonPath::file_root("run_spec.json")
+            .key("adapter_spec")
+            .key("model");
+        assert_eq!(path.to_string(), "run_spec.json:$.adapter_spec.model");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::file_error::FileError;
+use super::helm::HelmImporter;
 use super::lm_eval::{self, NotLmEval, Shape};
 use super::parsed::ParsedFile;
 
@@ -78,21 +79,26 @@ impl Importer for LmEvalImporter {
 /// skipped with that reason; anything else is left unclaimed.
 fn foreign(reason: NotLmEval) -> Option<Imported> {
     match reason {
-        NotLmEval::HelmRun
-        | NotLmEval::HelmSuite
-        | NotLmEval::InspectLog
-        | NotLmEval::MtebResult
-        | NotLmEval::MtebModelMeta => Some(Imported::Skipped(format!(
-            "{}: its importer is not available yet",
+        // The HELM importer goes first, so these are HELM-like files it did
+        // not recognise as any file HELM writes.
+        NotLmEval::HelmRun | NotLmEval::HelmSuite => Some(Imported::Skipped(format!(
+            "looks like a {}, but not one the HELM importer reads (it reads run folders \
+             through their `stats.json`)",
             reason.reason()
         ))),
+        NotLmEval::InspectLog | NotLmEval::MtebResult | NotLmEval::MtebModelMeta => {
+            Some(Imported::Skipped(format!(
+                "{}: its importer is not available yet",
+                reason.reason()
+            )))
+        }
         NotLmEval::NotAnObject | NotLmEval::NoResultsMap | NotLmEval::ForeignResults => None,
     }
 }
 
 /// Every importer, most specific first: lm-eval accepts bare task maps, so
 /// it goes last.
-pub const IMPORTERS: &[&dyn Importer] = &[&LmEvalImporter];
+pub const IMPORTERS: &[&dyn Importer] = &[&HelmImporter, &LmEvalImporter];
 
 /// The result of asking every importer.
 #[expect(

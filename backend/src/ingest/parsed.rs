@@ -84,6 +84,8 @@ pub struct ParsedRun {
 pub enum SourceFormat {
     LmEvalV03,
     LmEvalV04,
+    /// A Stanford HELM run folder.
+    Helm,
 }
 
 impl SourceFormat {
@@ -91,6 +93,7 @@ impl SourceFormat {
     pub fn harness(self) -> &'static str {
         match self {
             Self::LmEvalV03 | Self::LmEvalV04 => "lm-evaluation-harness",
+            Self::Helm => "helm",
         }
     }
 }
@@ -120,6 +123,10 @@ pub struct ParsedFile {
     /// Per-sample results a format embeds in the same file (Inspect, HELM),
     /// by task; empty for lm-eval, whose samples come in separate logs.
     pub samples: Vec<ParsedSamples>,
+    /// The SHA-256 that identifies a source spanning several files (a HELM
+    /// run folder), used for run ids and duplicate detection in place of the
+    /// claimed file's own hash; `None` when that file alone is the source.
+    pub folder_sha256: Option<String>,
 }
 
 /// The samples of one task's run, embedded in a results file.

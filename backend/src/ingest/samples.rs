@@ -102,7 +102,8 @@ fn prompt(arguments: &Value) -> Option<String> {
     }
 }
 
-fn kind(number: Option<Number>) -> &'static str {
+/// Names a score's kind as stored: `finite`, `nan`, …, `missing` when absent.
+pub(super) fn kind(number: Option<Number>) -> &'static str {
     match number {
         Some(Number::Finite(_)) => "finite",
         Some(Number::NaN) => "nan",

@@ -78,6 +78,7 @@ fn file_without_metadata(
         harness_commit: None,
         runs,
         samples: Vec::new(),
+        folder_sha256: None,
     }
 }
 

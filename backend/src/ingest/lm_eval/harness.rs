@@ -54,6 +54,7 @@ pub(super) fn read(document: &Map<String, Value>) -> Result<ParsedFile, FileErro
         harness_commit: fields::optional_str(document, "git_hash", &root)?.map(str::to_owned),
         runs,
         samples: Vec::new(),
+        folder_sha256: None,
     })
 }
 
@@ -70,7 +71,8 @@ fn format(document: &Map<String, Value>, results: &Map<String, Value>) -> Source
 pub(super) fn style_of(format: SourceFormat) -> KeyStyle {
     match format {
         SourceFormat::LmEvalV03 => KeyStyle::Bare,
-        SourceFormat::LmEvalV04 => KeyStyle::WithFilter,
+        // HELM files never reach lm-eval's reader; the arm only completes the match.
+        SourceFormat::LmEvalV04 | SourceFormat::Helm => KeyStyle::WithFilter,
     }
 }
 
@@ -122,7 +124,7 @@ fn harness_version(
 pub(super) fn implied_version(format: SourceFormat) -> Option<String> {
     match format {
         SourceFormat::LmEvalV03 => Some(V03_VERSION.to_owned()),
-        SourceFormat::LmEvalV04 => None,
+        SourceFormat::LmEvalV04 | SourceFormat::Helm => None,
     }
 }
 
