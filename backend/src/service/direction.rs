@@ -1,7 +1,8 @@
 //! Metric directions and known ranges for metrics whose source says nothing.
 //!
-//! lm-eval v0.4 files state `higher_is_better` per metric; v0.3 files do not,
-//! so this checked-in table supplies the direction for the metrics they use.
+//! lm-eval v0.4 files state `higher_is_better` per metric; v0.3 files and
+//! Inspect logs do not, so this checked-in table supplies the direction for
+//! the metrics they use.
 //! A metric absent from both is stored with direction `unknown` and is listed
 //! but never ranked.
 
@@ -51,7 +52,9 @@ const NON_NEGATIVE: Option<(f64, f64)> = Some((0.0, f64::INFINITY));
 pub fn builtin(metric: &str) -> Option<MetricFacts> {
     let facts = |direction, range| Some(MetricFacts { direction, range });
     match metric {
+        // `accuracy` is Inspect's (and MTEB's) name for the same fraction.
         "acc"
+        | "accuracy"
         | "acc_norm"
         | "mc1"
         | "mc2"
@@ -123,6 +126,15 @@ mod tests {
         assert_eq!(
             resolve("pct_stereotype", None).0.direction,
             Direction::Ideal(0.5)
+        );
+    }
+
+    #[test]
+    fn inspect_accuracy_is_a_higher_fraction() {
+        let (facts, source) = resolve("accuracy", None);
+        assert_eq!(
+            (facts.direction, facts.range, source),
+            (Direction::Higher, Some((0.0, 1.0)), "builtin")
         );
     }
 

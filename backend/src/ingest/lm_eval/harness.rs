@@ -66,11 +66,12 @@ fn format(document: &Map<String, Value>, results: &Map<String, Value>) -> Source
     }
 }
 
-/// Returns how a format spells metric keys.
+/// Returns how a format spells metric keys; formats of other harnesses
+/// never reach this reader and are given v0.4's spelling.
 pub(super) fn style_of(format: SourceFormat) -> KeyStyle {
     match format {
         SourceFormat::LmEvalV03 => KeyStyle::Bare,
-        SourceFormat::LmEvalV04 => KeyStyle::WithFilter,
+        SourceFormat::LmEvalV04 | SourceFormat::Inspect => KeyStyle::WithFilter,
     }
 }
 
@@ -122,7 +123,7 @@ fn harness_version(
 pub(super) fn implied_version(format: SourceFormat) -> Option<String> {
     match format {
         SourceFormat::LmEvalV03 => Some(V03_VERSION.to_owned()),
-        SourceFormat::LmEvalV04 => None,
+        SourceFormat::LmEvalV04 | SourceFormat::Inspect => None,
     }
 }
 
