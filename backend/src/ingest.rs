@@ -7,6 +7,7 @@
 pub mod batch;
 pub mod file_error;
 pub mod importer;
+pub mod inspect;
 pub mod lenient_json;
 pub mod lm_eval;
 pub mod parsed;

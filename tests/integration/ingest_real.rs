@@ -44,20 +44,30 @@ async fn the_whole_real_folder_is_stored_skipped_or_deduplicated() -> anyhow::Re
     // 314 lm-eval results files: 51 LLaMA-1 files stored first under their
     // `--model` names, then 263 more; the two bare result maps need `--model`.
     // Two of the three per-sample logs are stored with their runs (the third
-    // has no results file beside it).
+    // has no results file beside it). All 17 Inspect logs are stored, one
+    // run each: 16 results (one log is unscored) and 38 embedded samples.
+    // The 174 skipped are the other formats (HELM, MTEB, CSV, YAML, …), the
+    // bare maps, the orphaned log and SOURCES.md.
     assert_eq!(summary.files, 525);
-    assert_eq!(summary.stored, 265);
+    assert_eq!(summary.stored, 265 + 17);
     assert_eq!(summary.already_stored, 51);
     assert_eq!(summary.duplicates, 18);
-    assert_eq!(summary.skipped, 191);
+    assert_eq!(summary.skipped, 191 - 17);
     assert_eq!(summary.rejected, 0);
     assert_eq!(
         count(&db, "SELECT count(DISTINCT source_sha256) FROM run").await,
-        314
+        314 + 17
     );
-    assert_eq!(count(&db, "SELECT count(*) FROM run").await, 9814);
-    assert_eq!(count(&db, "SELECT count(*) FROM run_result").await, 15820);
-    assert_eq!(summary.samples, 74);
+    assert_eq!(count(&db, "SELECT count(*) FROM run").await, 9814 + 17);
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM run_result").await,
+        15820 + 16
+    );
+    assert_eq!(summary.samples, 74 + 38);
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM run WHERE harness = 'inspect_ai'").await,
+        17
+    );
 
     Ok(())
 }

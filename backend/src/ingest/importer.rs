@@ -11,11 +11,13 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::file_error::FileError;
+use super::inspect::InspectImporter;
 use super::lm_eval::{self, NotLmEval, Shape};
 use super::parsed::ParsedFile;
 
 /// A file as importers see it: its path (for sibling files and messages),
-/// its bytes, and its JSON when it parses as JSON (read once for all).
+/// its bytes, and its JSON when it parses as JSON (read once for all; never
+/// for `.eval` files, which are zip archives).
 pub struct Probe<'a> {
     pub path: &'a Path,
     pub bytes: &'a [u8],
@@ -75,24 +77,27 @@ impl Importer for LmEvalImporter {
 }
 
 /// Formats lm-eval's classifier recognises whose importers come later are
-/// skipped with that reason; anything else is left unclaimed.
+/// skipped with that reason; anything else is left unclaimed. Inspect logs
+/// are claimed by their own importer, which asks first.
 fn foreign(reason: NotLmEval) -> Option<Imported> {
     match reason {
         NotLmEval::HelmRun
         | NotLmEval::HelmSuite
-        | NotLmEval::InspectLog
         | NotLmEval::MtebResult
         | NotLmEval::MtebModelMeta => Some(Imported::Skipped(format!(
             "{}: its importer is not available yet",
             reason.reason()
         ))),
-        NotLmEval::NotAnObject | NotLmEval::NoResultsMap | NotLmEval::ForeignResults => None,
+        NotLmEval::InspectLog
+        | NotLmEval::NotAnObject
+        | NotLmEval::NoResultsMap
+        | NotLmEval::ForeignResults => None,
     }
 }
 
 /// Every importer, most specific first: lm-eval accepts bare task maps, so
 /// it goes last.
-pub const IMPORTERS: &[&dyn Importer] = &[&LmEvalImporter];
+pub const IMPORTERS: &[&dyn Importer] = &[&InspectImporter, &LmEvalImporter];
 
 /// The result of asking every importer.
 #[expect(
