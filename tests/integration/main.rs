@@ -11,6 +11,7 @@ mod graphql_api;
 mod http;
 mod immutability;
 mod ingest_real;
+mod inspect;
 mod migrations;
 mod pg_harness;
 mod samples;
