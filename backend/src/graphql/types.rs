@@ -301,7 +301,7 @@ impl Run {
         self.0.n_shot
     }
 
-    /// The harness that produced the run (`lm-evaluation-harness`).
+    /// The harness that produced the run (`lm-evaluation-harness`, `inspect_ai`).
     async fn harness(&self) -> &str {
         &self.0.harness
     }
@@ -435,7 +435,8 @@ impl RunResult {
             .map(Metric))
     }
 
-    /// lm-eval's post-processing variant (`none`, `strict-match`).
+    /// lm-eval's post-processing variant (`none`, `strict-match`), or the
+    /// Inspect scorer that judged the outputs (`match`, `choice`).
     async fn filter(&self) -> &str {
         &self.0.filter
     }
