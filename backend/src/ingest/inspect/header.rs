@@ -116,36 +116,8 @@ pub fn read(log: &Map<String, Value>) -> Result<Header, FileError> {
         ));
     };
     let status = status(log.get("status"), &root.key("status"))?;
-    let config = eval.get("config").and_then(Value::as_object);
-    let results_path = root.key("results");
-    let (results, counts) = match log.get("results") {
-        None | Some(Value::Null) => (Vec::new(), Counts::default()),
-        Some(value) => (
-            results::read(value, &results_path)?,
-            Counts::read(value, &results_path)?,
-        ),
-    };
-    let limit = coverage::limit(config, &eval_path.key("config").key("limit"))?;
-    let coverage = Coverage {
-        complete: status == "success",
-        counts,
-        dataset_size: whole(eval.get("dataset").and_then(|d| d.get("samples"))),
-        epochs: whole(config.and_then(|c| c.get("epochs"))).unwrap_or(1),
-        limit,
-    };
+    let run = read_run(log, eval, status == "success")?;
     let (started_at, duration_seconds) = times(log, eval)?;
-    let run = ParsedRun {
-        task: text(eval.get("task"), &eval_path.key("task"), "the task's name")?,
-        task_version: task_version(eval.get("task_version"), &eval_path.key("task_version"))?,
-        task_config: task_config(eval),
-        subtasks: Vec::new(),
-        n_shot: n_shot(eval),
-        limit,
-        samples_original: counts.total,
-        samples_effective: counts.completed,
-        truncated: Some(coverage.truncated()),
-        results,
-    };
     let header = Header {
         error: log
             .get("error")
@@ -177,6 +149,45 @@ pub fn read(log: &Map<String, Value>) -> Result<Header, FileError> {
     );
 
     Ok(header)
+}
+
+/// Reads the run: the task, its results, and how much of its dataset it saw.
+fn read_run(
+    log: &Map<String, Value>,
+    eval: &Map<String, Value>,
+    complete: bool,
+) -> Result<ParsedRun, FileError> {
+    let eval_path = JsonPath::root().key("eval");
+    let config = eval.get("config").and_then(Value::as_object);
+    let results_path = JsonPath::root().key("results");
+    let (results, counts) = match log.get("results") {
+        None | Some(Value::Null) => (Vec::new(), Counts::default()),
+        Some(value) => (
+            results::read(value, &results_path)?,
+            Counts::read(value, &results_path)?,
+        ),
+    };
+    let limit = coverage::limit(config, &eval_path.key("config").key("limit"))?;
+    let coverage = Coverage {
+        complete,
+        counts,
+        dataset_size: whole(eval.get("dataset").and_then(|d| d.get("samples"))),
+        epochs: whole(config.and_then(|c| c.get("epochs"))).unwrap_or(1),
+        limit,
+    };
+
+    Ok(ParsedRun {
+        task: text(eval.get("task"), &eval_path.key("task"), "the task's name")?,
+        task_version: task_version(eval.get("task_version"), &eval_path.key("task_version"))?,
+        task_config: task_config(eval),
+        subtasks: Vec::new(),
+        n_shot: n_shot(eval),
+        limit,
+        samples_original: counts.total,
+        samples_effective: counts.completed,
+        truncated: Some(coverage.truncated()),
+        results,
+    })
 }
 
 fn status(value: Option<&Value>, path: &JsonPath) -> Result<String, FileError> {
