@@ -8,6 +8,7 @@ pub mod batch;
 pub mod file_error;
 pub mod helm;
 pub mod importer;
+pub mod inspect;
 pub mod lenient_json;
 pub mod lm_eval;
 pub mod parsed;

@@ -68,7 +68,7 @@ fn write_log(path: &Path, count: u64) -> anyhow::Result<u64> {
     for doc_id in 0..count {
         let a = numbers.next() % 1000;
         let b = numbers.next() % 1000;
-        let right = numbers.next() % 4 != 0;
+        let right = !numbers.next().is_multiple_of(4);
         let answer = if right { a + b } else { a + b + 1 };
         let line = serde_json::json!({
             "doc_id": doc_id,
@@ -95,7 +95,7 @@ fn copy_rows(count: u64) -> impl Iterator<Item = String> {
     (0..count).map(move |doc_id| {
         let a = numbers.next() % 1000;
         let b = numbers.next() % 1000;
-        let right = numbers.next() % 4 != 0;
+        let right = !numbers.next().is_multiple_of(4);
         let answer = if right { a + b } else { a + b + 1 };
         let score = if right { 1 } else { 0 };
         format!(

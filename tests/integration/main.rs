@@ -13,6 +13,7 @@ mod helm;
 mod http;
 mod immutability;
 mod ingest_real;
+mod inspect;
 mod migrations;
 mod pg_harness;
 mod quality;

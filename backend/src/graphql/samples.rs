@@ -46,17 +46,20 @@ impl Sample {
         self.0.run_id
     }
 
-    /// 0-based position in the source log.
+    /// 0-based position in the source log; an Inspect log's samples are
+    /// numbered by epoch, then by sample id.
     async fn sample_no(&self) -> i64 {
         self.0.sample_no
     }
 
-    /// The harness's index of the item in its dataset.
+    /// The harness's index of the item in its dataset (for Inspect, the
+    /// sample's id when it is a number).
     async fn doc_id(&self) -> Option<i64> {
         self.0.doc_id
     }
 
-    /// The filter the output went through (`none`, `strict-match`, …).
+    /// The filter the output went through (`none`, `strict-match`, …); for
+    /// Inspect samples the scorer whose verdict `score` holds.
     async fn filter(&self) -> &str {
         &self.0.filter
     }

@@ -304,7 +304,8 @@ impl Run {
         self.0.n_shot
     }
 
-    /// The harness that produced the run: `lm-evaluation-harness` or `helm`.
+    /// The harness that produced the run: `lm-evaluation-harness`, `helm` or
+    /// `inspect_ai`.
     async fn harness(&self) -> &str {
         &self.0.harness
     }
@@ -446,7 +447,8 @@ impl RunResult {
             .map(Metric))
     }
 
-    /// lm-eval's post-processing variant (`none`, `strict-match`).
+    /// lm-eval's post-processing variant (`none`, `strict-match`), or the
+    /// Inspect scorer that judged the outputs (`match`, `choice`).
     async fn filter(&self) -> &str {
         &self.0.filter
     }

@@ -28,6 +28,12 @@ pub enum ErrorCode {
     Unreadable,
     /// The database refused part of the file; nothing of it was stored.
     StoreFailed,
+    /// An archive (an Inspect `.eval` zip) is not a zip, is corrupt, or uses
+    /// a compression method or encryption that is not read.
+    InvalidArchive,
+    /// An archive holds more entries, or more bytes once decompressed, than
+    /// an importer reads: a zip bomb, or a log far beyond any real one.
+    ArchiveTooLarge,
 }
 
 impl ErrorCode {
@@ -40,6 +46,8 @@ impl ErrorCode {
             Self::ModelUnresolved => "model_unresolved",
             Self::Unreadable => "unreadable",
             Self::StoreFailed => "store_failed",
+            Self::InvalidArchive => "invalid_archive",
+            Self::ArchiveTooLarge => "archive_too_large",
         }
     }
 }
@@ -55,7 +63,9 @@ impl fmt::Display for ErrorCode {
 #[error("{message} ({code} at {path})")]
 pub struct FileError {
     pub code: ErrorCode,
-    /// The JSON path of the offending value, e.g. `$.results.arc_easy["acc,none"]`.
+    /// The JSON path of the offending value, e.g. `$.results.arc_easy["acc,none"]`;
+    /// inside an archive prefixed by the entry (`header.json:$.eval`), or the
+    /// entry alone when the problem is the entry itself.
     pub path: String,
     /// One sentence, the offending value in backticks.
     pub message: String,
@@ -79,6 +89,15 @@ impl FileError {
             code: ErrorCode::InvalidField,
             path: path.to_string(),
             message,
+        }
+    }
+
+    /// Returns the error located inside archive entry `entry`: its path
+    /// becomes `entry:path`, e.g. `header.json:$.eval.model`.
+    pub fn in_entry(self, entry: &str) -> Self {
+        Self {
+            path: format!("{entry}:{}", self.path),
+            ..self
         }
     }
 

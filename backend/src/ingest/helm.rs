@@ -83,6 +83,7 @@ pub fn read_run(
         samples_original: None,
         samples_effective: i64::try_from(samples.instances).ok(),
         results,
+        truncated: None,
     };
 
     Ok(ParsedFile {

@@ -12,11 +12,13 @@ use serde_json::Value;
 
 use super::file_error::FileError;
 use super::helm::HelmImporter;
+use super::inspect::InspectImporter;
 use super::lm_eval::{self, NotLmEval, Shape};
 use super::parsed::ParsedFile;
 
 /// A file as importers see it: its path (for sibling files and messages),
-/// its bytes, and its JSON when it parses as JSON (read once for all).
+/// its bytes, and its JSON when it parses as JSON (read once for all; never
+/// for `.eval` files, which are zip archives).
 pub struct Probe<'a> {
     pub path: &'a Path,
     pub bytes: &'a [u8],
@@ -76,7 +78,8 @@ impl Importer for LmEvalImporter {
 }
 
 /// Formats lm-eval's classifier recognises whose importers come later are
-/// skipped with that reason; anything else is left unclaimed.
+/// skipped with that reason; anything else is left unclaimed. Inspect logs
+/// are claimed by their own importer, which asks first.
 fn foreign(reason: NotLmEval) -> Option<Imported> {
     match reason {
         // The HELM importer goes first, so these are HELM-like files it did
@@ -86,19 +89,20 @@ fn foreign(reason: NotLmEval) -> Option<Imported> {
              through their `stats.json`)",
             reason.reason()
         ))),
-        NotLmEval::InspectLog | NotLmEval::MtebResult | NotLmEval::MtebModelMeta => {
-            Some(Imported::Skipped(format!(
-                "{}: its importer is not available yet",
-                reason.reason()
-            )))
-        }
-        NotLmEval::NotAnObject | NotLmEval::NoResultsMap | NotLmEval::ForeignResults => None,
+        NotLmEval::MtebResult | NotLmEval::MtebModelMeta => Some(Imported::Skipped(format!(
+            "{}: its importer is not available yet",
+            reason.reason()
+        ))),
+        NotLmEval::InspectLog
+        | NotLmEval::NotAnObject
+        | NotLmEval::NoResultsMap
+        | NotLmEval::ForeignResults => None,
     }
 }
 
 /// Every importer, most specific first: lm-eval accepts bare task maps, so
 /// it goes last.
-pub const IMPORTERS: &[&dyn Importer] = &[&HelmImporter, &LmEvalImporter];
+pub const IMPORTERS: &[&dyn Importer] = &[&HelmImporter, &InspectImporter, &LmEvalImporter];
 
 /// The result of asking every importer.
 #[expect(

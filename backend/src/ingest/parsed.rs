@@ -77,6 +77,12 @@ pub struct ParsedRun {
     pub samples_original: Option<i64>,
     pub samples_effective: Option<i64>,
     pub results: Vec<ParsedResult>,
+    /// The importer's own verdict on whether the run covers less than its
+    /// task's whole dataset, when the sample counts cannot tell: Inspect
+    /// counts only the samples it planned after `--limit`, and a cancelled
+    /// run is partial whatever its counts say. `None` leaves the decision to
+    /// the counts and the limit.
+    pub truncated: Option<bool>,
 }
 
 /// Which generation of which harness produced a file.
@@ -86,6 +92,8 @@ pub enum SourceFormat {
     LmEvalV04,
     /// A Stanford HELM run folder.
     Helm,
+    /// A UK AISI Inspect log (`.json`, legacy `.txt`, or `.eval` zip).
+    Inspect,
 }
 
 impl SourceFormat {
@@ -94,6 +102,7 @@ impl SourceFormat {
         match self {
             Self::LmEvalV03 | Self::LmEvalV04 => "lm-evaluation-harness",
             Self::Helm => "helm",
+            Self::Inspect => "inspect_ai",
         }
     }
 }
@@ -108,10 +117,12 @@ pub struct ParsedFile {
     /// `None` only when the file carries no model identity at all; the caller may
     /// then supply one (`ingest --model`) or reject the file.
     pub model: Option<ModelRef>,
-    /// The run-level configuration block as JSON (v0.3/v0.4 `config`), verbatim
-    /// apart from non-finite numbers, which are written as strings.
+    /// The run-level configuration block as JSON (v0.3/v0.4 `config`; for
+    /// Inspect, the settings gathered from the log's header), verbatim apart
+    /// from non-finite numbers, which are written as strings.
     pub config: Value,
-    /// When the evaluation ran (v0.4 `date`, a unix timestamp); v0.3 has none.
+    /// When the evaluation ran (v0.4 `date`, a unix timestamp; Inspect
+    /// `stats.started_at`); v0.3 has none.
     pub evaluated_at: Option<DateTime<Utc>>,
     /// Seconds the evaluation took: `total_evaluation_time_seconds`, else
     /// `end_time - start_time` (monotonic-clock readings, not epochs, so only

@@ -102,8 +102,8 @@ fn prompt(arguments: &Value) -> Option<String> {
     }
 }
 
-/// Names a score's kind as stored: `finite`, `nan`, …, `missing` when absent.
-pub(super) fn kind(number: Option<Number>) -> &'static str {
+/// Names how a score is present, as `sample.score_kind` stores it.
+pub fn score_kind(number: Option<Number>) -> &'static str {
     match number {
         Some(Number::Finite(_)) => "finite",
         Some(Number::NaN) => "nan",
@@ -208,7 +208,7 @@ pub fn read_sample(line: u64, sample_no: i64, bytes: &[u8]) -> Result<SampleRow,
             Some(Number::Finite(v)) => Some(v),
             _ => None,
         },
-        score_kind: kind(number),
+        score_kind: score_kind(number),
         correct,
     })
 }

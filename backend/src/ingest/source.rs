@@ -38,9 +38,13 @@ pub fn classify(path: &Path, bytes: &[u8]) -> Classified {
     if let Some(reason) = skip_by_name(name, &extension) {
         return Classified::Skipped(reason.to_string());
     }
-    let (json, json_error) = match lenient_json::parse(bytes) {
-        Ok(value) => (Some(value), None),
-        Err(error) => (None, Some(FileError::from(error))),
+    // `.eval` logs are zip archives: parsing them as JSON would only fail.
+    let (json, json_error) = match extension.as_str() {
+        "eval" => (None, None),
+        _ => match lenient_json::parse(bytes) {
+            Ok(value) => (Some(value), None),
+            Err(error) => (None, Some(FileError::from(error))),
+        },
     };
     // A `.json` file that is not JSON is broken, not of another format.
     if let (Some(error), "json") = (&json_error, extension.as_str()) {
@@ -70,7 +74,6 @@ fn skip_by_name(name: &str, extension: &str) -> Option<&'static str> {
             "lm-eval per-sample log (`samples_*.jsonl`); per-sample results are not imported yet"
         }
         "jsonl" => "JSON Lines file; no JSON Lines importer is available yet",
-        "eval" => "Inspect log (`.eval` zip); its importer is not available yet",
         "csv" => "CSV leaderboard; its importer is not available yet",
         "yaml" | "yml" => "YAML file; no YAML importer is available yet",
         "md" | "markdown" => "documentation, not results",

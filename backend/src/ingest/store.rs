@@ -414,7 +414,9 @@ fn run_row(
             .and_then(|(started, seconds)| {
                 TimeDelta::try_milliseconds((seconds * 1000.0) as i64).map(|delta| started + delta)
             });
-    let truncated = is_truncated(parsed_run);
+    let truncated = parsed_run
+        .truncated
+        .unwrap_or_else(|| is_truncated(parsed_run));
     run::ActiveModel {
         id: Set(run_id),
         model_id: Set(model_id),

@@ -1,11 +1,11 @@
 //! Metric directions and known ranges for metrics whose source says nothing.
 //!
 //! lm-eval v0.4 files state `higher_is_better` per metric; v0.3 files and
-//! HELM's `stats.json` do not, so this checked-in table supplies the
-//! direction for the metrics they use where it is certain. HELM's
-//! bookkeeping stats (token counts, runtimes, finish reasons, costs) have
-//! none. A metric absent from both is stored with direction `unknown` and is
-//! listed but never ranked.
+//! HELM's `stats.json` and Inspect logs do not, so this checked-in table
+//! supplies the direction for the metrics they use where it is certain.
+//! HELM's bookkeeping stats (token counts, runtimes, finish reasons, costs)
+//! have none. A metric absent from both is stored with direction `unknown`
+//! and is listed but never ranked.
 
 /// Which way a metric improves.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -65,7 +65,9 @@ pub fn builtin(metric: &str) -> Option<MetricFacts> {
         return builtin(base);
     }
     match metric {
+        // `accuracy` is Inspect's (and MTEB's) name for the same fraction.
         "acc"
+        | "accuracy"
         | "acc_norm"
         | "mc1"
         | "mc2"
@@ -184,6 +186,15 @@ mod tests {
         }
         assert_eq!(direction("exact_match@"), Direction::Unknown);
         assert_eq!(direction("f1_score@5"), Direction::Unknown);
+    }
+
+    #[test]
+    fn inspect_accuracy_is_a_higher_fraction() {
+        let (facts, source) = resolve("accuracy", None);
+        assert_eq!(
+            (facts.direction, facts.range, source),
+            (Direction::Higher, Some((0.0, 1.0)), "builtin")
+        );
     }
 
     #[test]

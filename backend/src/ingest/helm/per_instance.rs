@@ -111,7 +111,7 @@ fn read_one(
             Some(Number::Finite(value)) => Some(value),
             _ => None,
         },
-        score_kind: samples::kind(number),
+        score_kind: samples::score_kind(number),
         correct: headline
             .filter(|stat| stat.metric == HEADLINE)
             .and_then(|_| verdict(number)),

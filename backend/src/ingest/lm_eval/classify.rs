@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use super::metrics;
 use super::{NotLmEval, Shape};
 use crate::ingest::file_error::{FileError, JsonPath, quote};
+use crate::ingest::inspect;
 
 /// Top-level keys only the harness writes. When one is present, a `results`
 /// map that cannot be read is an error in an lm-eval file, not another format.
@@ -40,7 +41,7 @@ pub(super) fn classify(document: &Value) -> Result<Classified<'_>, FileError> {
         return Ok(Classified::Foreign(array_kind(document)));
     };
     // Inspect logs carry a `results` key of their own, so they go first.
-    if is_inspect_log(object) {
+    if inspect::is_log(object) {
         return Ok(Classified::Foreign(NotLmEval::InspectLog));
     }
     match object.get("results") {
@@ -108,11 +109,6 @@ fn is_bare_results(object: &Map<String, Value>) -> bool {
         }
     }
     has_metric
-}
-
-fn is_inspect_log(object: &Map<String, Value>) -> bool {
-    let has_eval = object.get("eval").is_some_and(Value::is_object);
-    has_eval && (object.contains_key("status") || object.contains_key("plan"))
 }
 
 /// Names the format of an object that has no `results` map.

@@ -67,12 +67,16 @@ fn format(document: &Map<String, Value>, results: &Map<String, Value>) -> Source
     }
 }
 
-/// Returns how a format spells metric keys.
+/// Returns how a format spells metric keys; formats of other harnesses
+/// never reach this reader and are given v0.4's spelling.
 pub(super) fn style_of(format: SourceFormat) -> KeyStyle {
     match format {
         SourceFormat::LmEvalV03 => KeyStyle::Bare,
-        // HELM files never reach lm-eval's reader; the arm only completes the match.
-        SourceFormat::LmEvalV04 | SourceFormat::Helm => KeyStyle::WithFilter,
+        // HELM and Inspect files never reach lm-eval's reader; the arm only
+        // completes the match.
+        SourceFormat::LmEvalV04 | SourceFormat::Helm | SourceFormat::Inspect => {
+            KeyStyle::WithFilter
+        }
     }
 }
 
@@ -124,7 +128,7 @@ fn harness_version(
 pub(super) fn implied_version(format: SourceFormat) -> Option<String> {
     match format {
         SourceFormat::LmEvalV03 => Some(V03_VERSION.to_owned()),
-        SourceFormat::LmEvalV04 | SourceFormat::Helm => None,
+        SourceFormat::LmEvalV04 | SourceFormat::Helm | SourceFormat::Inspect => None,
     }
 }
 

@@ -135,6 +135,7 @@ fn read_run(
         samples_original,
         samples_effective,
         results: metrics::read_results(metrics, defaults.style, directions.as_ref(), path)?,
+        truncated: None,
     })
 }
 
