@@ -96,3 +96,73 @@ fn schema_prints_the_checked_in_sdl() {
             .unwrap_or_default();
     assert_eq!(String::from_utf8_lossy(&output.stdout), checked_in);
 }
+
+/// Reads a process's peak resident memory (`VmHWM`) in KiB while it runs.
+fn peak_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A samples log far larger than the memory the ingest may use: the log is
+/// streamed, so the process's peak stays well below the file's size.
+#[test]
+fn a_large_samples_log_is_stored_in_bounded_memory() {
+    const LINES: u64 = 400_000;
+    let dir = scratch("cli-large-log");
+    let results = r#"{"results": {"big_qa": {"acc,none": 0.5, "acc_stderr,none": 0.001}},
+      "versions": {"big_qa": 1}, "n-shot": {"big_qa": 0}, "lm_eval_version": "0.4.8",
+      "config": {"model_args": "pretrained=org/big-model"}}"#;
+    let stamp = "2026-01-01T00-00-00.000000";
+    std::fs::write(dir.join(format!("data/results_{stamp}.json")), results)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let log = dir.join(format!("data/samples_big_qa_{stamp}.jsonl"));
+    let mut text = String::with_capacity(64 << 20);
+    let padding = "x".repeat(300);
+    let mut file = std::fs::File::create(&log).unwrap_or_else(|e| panic!("{e}"));
+    for doc_id in 0..LINES {
+        text.push_str(&format!(
+            "{{\"doc_id\": {doc_id}, \"doc\": {{\"q\": \"question {doc_id} {padding}\"}}, \
+             \"target\": \"{}\", \"arguments\": {{\"gen_args_0\": {{\"arg_0\": \"Q{doc_id}\"}}}}, \
+             \"filtered_resps\": [\"{}\"], \"filter\": \"none\", \"metrics\": [\"acc\"], \
+             \"acc\": {}}}\n",
+            doc_id % 7,
+            doc_id % 5,
+            u8::from(doc_id % 7 == doc_id % 5)
+        ));
+        if text.len() > 32 << 20 {
+            std::io::Write::write_all(&mut file, text.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+            text.clear();
+        }
+    }
+    std::io::Write::write_all(&mut file, text.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    drop(file);
+    let size_mib = std::fs::metadata(&log).map_or(0, |m| m.len()) >> 20;
+    assert!(size_mib >= 140, "the log is only {size_mib} MiB");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_yardstick"))
+        .args(["ingest", "data"])
+        .current_dir(&dir)
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run yardstick: {e}"));
+    let mut peak = 0;
+    while child.try_wait().ok().flatten().is_none() {
+        peak = peak.max(peak_kib(child.id()).unwrap_or(0));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("400000 samples stored"), "{stderr}");
+    let peak_mib = peak >> 10;
+    eprintln!("peak memory {peak_mib} MiB while storing a {size_mib} MiB samples log");
+    assert!(peak > 0, "no memory reading was taken");
+    assert!(
+        peak_mib < 100,
+        "peak memory {peak_mib} MiB for a {size_mib} MiB log: it is not streamed"
+    );
+}
