@@ -291,8 +291,9 @@ async fn classify_and_store(
         actor: &options.actor,
         model: &model,
         parsed: &parsed,
+        attachments: &options.attachments,
     };
-    match store::store_file(db, &source, &options.attachments).await {
+    match store::store_file(db, &source).await {
         Ok(stored) => Ok(Outcome::Stored(stored)),
         Err(error) if is_unavailable(&error) => Err(error),
         Err(error) => {
