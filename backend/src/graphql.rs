@@ -9,6 +9,7 @@ pub mod loader;
 mod mutation;
 pub mod principal;
 mod query;
+mod record;
 mod stats;
 mod task_summary;
 mod types;

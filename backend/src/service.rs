@@ -12,6 +12,7 @@ pub mod identity;
 pub mod leaderboard;
 pub mod model_profile;
 pub mod page;
+pub mod record;
 pub mod run;
 pub mod stats;
 pub mod task_summary;
