@@ -2,6 +2,7 @@
 //! command and the tests.
 
 mod audit;
+mod composite;
 mod connection;
 mod dataset;
 mod error_codes;

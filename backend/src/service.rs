@@ -6,6 +6,7 @@
 pub mod access;
 pub mod audit;
 pub mod catalog;
+pub mod composite;
 pub mod dataset;
 pub mod direction;
 pub mod identity;

@@ -559,10 +559,13 @@ impl Leaderboard {
     }
 
     /// Best first; entries that cannot be ranked (no finite value) come last.
-    async fn entries(&self) -> Vec<LeaderboardEntry> {
+    /// `first` keeps the leading entries (the top 20 with `first: 20`).
+    async fn entries(&self, first: Option<u32>) -> Vec<LeaderboardEntry> {
+        let take = first.map_or(usize::MAX, |first| first as usize);
         self.0
             .entries
             .iter()
+            .take(take)
             .cloned()
             .map(LeaderboardEntry)
             .collect()
