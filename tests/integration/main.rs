@@ -13,6 +13,7 @@ mod immutability;
 mod ingest_real;
 mod migrations;
 mod pg_harness;
+mod record_runs;
 mod stats_api;
 mod support;
 mod web_api;
