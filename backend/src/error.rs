@@ -19,6 +19,9 @@ pub enum ServiceError {
     Exists { entity: &'static str, key: String },
     /// An argument is malformed or out of range.
     Invalid { field: &'static str, reason: String },
+    /// One element of a list input is malformed; `path` names it the way a
+    /// client wrote it, e.g. `runs[3].results[0].metric`.
+    InvalidElement { path: String, reason: String },
     /// An uploaded file is malformed; `line` is 1-based when one line is at fault.
     InvalidFile { line: Option<u64>, reason: String },
     /// The thing exists but its state does not allow the change (a published
@@ -102,7 +105,9 @@ impl ServiceError {
             Self::Invalid {
                 field: "cursor", ..
             } => "invalid_cursor",
-            Self::Invalid { .. } | Self::InvalidFile { .. } => "invalid_argument",
+            Self::Invalid { .. } | Self::InvalidElement { .. } | Self::InvalidFile { .. } => {
+                "invalid_argument"
+            }
             Self::InvalidState { .. } => "invalid_state",
             Self::Denied(denial) => denial.code(),
             Self::Internal(_) => "internal",
@@ -115,6 +120,7 @@ impl ServiceError {
             Self::NotFound { entity, key } => format!("{entity} `{key}` was not found"),
             Self::Exists { entity, key } => format!("{entity} `{key}` exists already"),
             Self::Invalid { field, reason } => format!("invalid `{field}`: {reason}"),
+            Self::InvalidElement { path, reason } => format!("invalid `{path}`: {reason}"),
             Self::InvalidFile {
                 line: Some(line),
                 reason,
@@ -128,9 +134,10 @@ impl ServiceError {
 
     /// Returns the argument or input field at fault, so a form can show the
     /// message beside it.
-    pub fn field(&self) -> Option<&'static str> {
+    pub fn field(&self) -> Option<&str> {
         match self {
             Self::Invalid { field, .. } => Some(field),
+            Self::InvalidElement { path, .. } => Some(path),
             Self::InvalidFile { .. } => Some("file"),
             Self::Exists { .. } => Some("name"),
             _ => None,
@@ -159,6 +166,14 @@ impl ServiceError {
             reason: reason.into(),
         }
     }
+
+    /// Builds the error for a malformed element of a list input.
+    pub fn invalid_element(path: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::InvalidElement {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
 }
 
 impl ServiceError {
@@ -170,7 +185,7 @@ impl ServiceError {
             tracing::error!(error = %cause, "request failed on an internal error");
         }
         let code = self.code();
-        let field = self.field();
+        let field = self.field().map(str::to_string);
         let line = match self {
             Self::InvalidFile { line, .. } => *line,
             _ => None,

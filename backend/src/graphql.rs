@@ -2,6 +2,7 @@
 //! command and the tests.
 
 mod audit;
+mod composite;
 mod connection;
 mod dataset;
 mod error_codes;
@@ -10,6 +11,7 @@ mod mutation;
 pub mod principal;
 mod quality;
 mod query;
+mod record;
 mod samples;
 mod stats;
 mod task_summary;

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod audit;
 pub mod catalog;
+pub mod composite;
 pub mod dataset;
 pub mod direction;
 pub mod identity;
@@ -14,6 +15,7 @@ pub mod model_profile;
 pub mod page;
 pub mod quality;
 pub mod quarantine;
+pub mod record;
 pub mod run;
 pub mod samples;
 pub mod stats;

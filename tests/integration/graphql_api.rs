@@ -43,7 +43,7 @@ async fn unknown_names_give_whole_coded_errors() -> anyhow::Result<()> {
         response["errors"][0]["extensions"],
         json!({"code": "invalid_cursor", "field": "cursor"})
     );
-    let response = graphql(&db, r#"{ models(first: 501) { totalCount } }"#).await;
+    let response = graphql(&db, r#"{ models(first: 1001) { totalCount } }"#).await;
     assert_eq!(
         response["errors"][0]["extensions"],
         json!({"code": "invalid_argument", "field": "first"})

@@ -8,6 +8,10 @@
 //! the cluster's directory; scratch SQLite directories are reaped the same way.
 //! Setting `TEST_POSTGRES_URL` to an admin URL uses that server instead, and
 //! then the databases created there stay until dropped.
+//!
+//! The private cluster skips flushing commits to disk, which tests do not
+//! need; a benchmark that compares against a server with default settings
+//! asks for a durable cluster with [`request_durable_cluster`].
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -15,7 +19,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
@@ -49,7 +53,12 @@ const EXITED_MARKER: &str = "postgres.exited";
 /// exited, which `kill -0` would miss while the postmaster is an unreaped
 /// zombie.
 const PG_WATCHDOG: &str = r#"
-test_pid=$1 root=$2 bin=$3 port=$4 max_connections=$5 as_postgres=$6
+test_pid=$1 root=$2 bin=$3 port=$4 max_connections=$5 as_postgres=$6 durable=$7
+if [ "$durable" = yes ]; then
+  flush="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+else
+  flush="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+fi
 run() {
   if [ "$as_postgres" = yes ]; then
     setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"
@@ -61,8 +70,7 @@ run() {
   run "$bin/initdb" -D "$root/data" -A trust -U postgres --no-sync -E UTF8 \
     --locale=C.UTF-8 && [ ! -e "$root/stop" ] &&
   run "$bin/postgres" -D "$root/data" -p "$port" -k "$root" \
-    -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
-    -c full_page_writes=off -c max_connections="$max_connections"
+    -c listen_addresses=127.0.0.1 $flush -c max_connections="$max_connections"
   echo "$?" >"$root/postgres.exited"
 ) >"$root/server.log" 2>&1 </dev/null &
 while kill -0 "$test_pid" 2>/dev/null && [ ! -e "$root/postgres.exited" ]; do
@@ -87,6 +95,7 @@ rm -rf "$2"
 static CLUSTER: OnceCell<Result<Cluster, String>> = OnceCell::const_new();
 static SCRATCH: OnceLock<Result<PathBuf, String>> = OnceLock::new();
 static COUNTER: AtomicU64 = AtomicU64::new(0);
+static DURABLE: AtomicBool = AtomicBool::new(false);
 
 /// A database created for one test.
 #[derive(Debug, Clone)]
@@ -140,6 +149,24 @@ pub async fn fresh_database() -> anyhow::Result<TestDb> {
 /// otherwise).
 pub async fn fresh_database_from_template(template: &str) -> anyhow::Result<TestDb> {
     create_database(Some(template)).await
+}
+
+/// Makes the private cluster flush every commit to disk (`fsync`,
+/// `synchronous_commit` and `full_page_writes` on, PostgreSQL's defaults)
+/// instead of skipping the flushes. Returns false, changing nothing, when
+/// this process has started its cluster already or uses `TEST_POSTGRES_URL`.
+pub fn request_durable_cluster() -> bool {
+    let external = std::env::var(ADMIN_URL_VAR).is_ok_and(|url| !url.is_empty());
+    if external || CLUSTER.initialized() {
+        return false;
+    }
+    DURABLE.store(true, Ordering::SeqCst);
+    true
+}
+
+/// Tells whether the private cluster flushes commits to disk.
+pub fn cluster_is_durable() -> bool {
+    DURABLE.load(Ordering::SeqCst)
 }
 
 /// Returns the admin URL of the test server, starting the private cluster on
@@ -294,6 +321,7 @@ fn init_and_spawn() -> anyhow::Result<(PathBuf, u16)> {
         .arg(bin);
     watchdog.args([port.to_string(), MAX_CONNECTIONS.to_string()]);
     watchdog.arg(if as_postgres { "yes" } else { "no" });
+    watchdog.arg(if cluster_is_durable() { "yes" } else { "no" });
     spawn_detached(&mut watchdog, "the PostgreSQL watchdog")?;
 
     Ok((root, port))

@@ -9,10 +9,12 @@ use uuid::Uuid;
 
 use super::dataset::{Dataset, DatasetVersion, DatasetVersionPreview};
 use super::principal::admin_actor;
+use super::record::{RecordRunInput, RecordRunsPayload};
 use super::types::{Run, db, run_by_id};
 use crate::error::ServiceError;
 use crate::service::dataset::items::{self, Items, read_items};
 use crate::service::dataset::{self as datasets, DatasetEdit, NewDataset, version};
+use crate::service::record;
 
 /// The format of an uploaded item file.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,6 +211,22 @@ impl MutationRoot {
         number: i32,
     ) -> Result<DatasetVersion> {
         transition(ctx, dataset, number, version::Transition::Discard).await
+    }
+
+    /// Stores evaluation runs given as data, all in one transaction: every
+    /// run is checked first, and one invalid field (named as
+    /// `runs[3].results[0].value` in `extensions.field`) stores nothing.
+    /// Runs stored before are skipped, so a request can be safely re-sent.
+    /// At most 5,000 runs per request.
+    async fn record_runs(
+        &self,
+        ctx: &Context<'_>,
+        runs: Vec<RecordRunInput>,
+    ) -> Result<RecordRunsPayload> {
+        let actor = admin_actor(ctx)?;
+        let runs = runs.into_iter().map(Into::into).collect();
+        let recorded = record::record_runs(db(ctx)?, runs, &actor).await?;
+        Ok(recorded.into())
     }
 
     /// Records the dataset version a run was computed on; a run is pinned once.

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::audit::AuditEvent;
+use super::composite::{CompositeOrder, CompositeRanking};
 use super::connection::{PageConnection, connection, page_complexity, page_request};
 use super::dataset::Dataset;
 use super::principal::{Principal, Viewer};
@@ -17,6 +18,7 @@ use super::task_summary::TaskSummary;
 use super::types::{Leaderboard, Metric, Model, Project, Run, Tag, Task, db, run_by_id};
 use crate::error::ServiceError;
 use crate::service::audit::EventWhere;
+use crate::service::composite::CompositeQuery;
 use crate::service::{self, catalog, leaderboard::LeaderboardQuery, run::RunWhere};
 
 /// Which runs to list. Every field narrows the set; fields left out do not.
@@ -229,6 +231,33 @@ impl QueryRoot {
         };
         let board = service::leaderboard::leaderboard(db(ctx)?, &query).await?;
         Ok(Leaderboard(board))
+    }
+
+    /// Models ranked across `tasks` on `metric`: each model's mean score,
+    /// mean rank, normalised mean and head-to-head win rate, with the tasks
+    /// it misses.
+    ///
+    /// Each task contributes its default leaderboard (the configuration with
+    /// the most models, each model's latest run at its final revision). Only
+    /// models with a value on every task are ranked. At most 1,000 tasks.
+    async fn composite_ranking(
+        &self,
+        ctx: &Context<'_>,
+        metric: String,
+        tasks: Vec<String>,
+        #[graphql(default_with = "CompositeOrder::MeanScore")] order_by: CompositeOrder,
+        #[graphql(name = "where")] scope: Option<LeaderboardWhere>,
+    ) -> Result<CompositeRanking> {
+        let scope = scope.unwrap_or_default();
+        check_range(scope.from, scope.to)?;
+        let query = CompositeQuery {
+            metric,
+            tasks,
+            order: order_by.into(),
+            scope: scope.into(),
+        };
+        let composite = service::composite::ranking(db(ctx)?, &query).await?;
+        Ok(CompositeRanking(composite))
     }
 
     /// The credentials this request came with.

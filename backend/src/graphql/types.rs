@@ -337,12 +337,16 @@ impl Run {
     }
 
     /// Every recorded change about this run, oldest first: the ingest of its
-    /// source file and any later pinning.
+    /// source file (or the `recordRuns` request that stored it) and any later
+    /// pinning.
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<AuditEvent>> {
-        let subjects = [
+        let mut subjects = vec![
             Subject::new("run", self.0.id.to_string()),
             Subject::new("source_file", self.0.source_sha256.clone()),
         ];
+        if let Some(request) = service::record::request_of(&self.0.source_path) {
+            subjects.push(Subject::new("run_batch", request));
+        }
         let events = service::audit::about(db(ctx)?, &subjects).await?;
         Ok(events.into_iter().map(AuditEvent).collect())
     }
@@ -585,10 +589,13 @@ impl Leaderboard {
     }
 
     /// Best first; entries that cannot be ranked (no finite value) come last.
-    async fn entries(&self) -> Vec<LeaderboardEntry> {
+    /// `first` keeps the leading entries (the top 20 with `first: 20`).
+    async fn entries(&self, first: Option<u32>) -> Vec<LeaderboardEntry> {
+        let take = first.map_or(usize::MAX, |first| first as usize);
         self.0
             .entries
             .iter()
+            .take(take)
             .cloned()
             .map(LeaderboardEntry)
             .collect()

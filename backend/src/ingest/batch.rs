@@ -408,8 +408,9 @@ async fn store_parsed(
         actor: &options.actor,
         model: &model,
         parsed,
+        attachments: &options.attachments,
     };
-    match store::store_file(db, &source, &options.attachments).await {
+    match store::store_file(db, &source).await {
         Ok(stored) => Ok(Outcome::Stored(stored)),
         Err(error) if is_unavailable(&error) => Err(error),
         Err(error) => {

@@ -87,7 +87,9 @@ pub fn read_run(
     };
 
     Ok(ParsedFile {
-        format: SourceFormat::Helm,
+        format: Some(SourceFormat::Helm),
+        harness: SourceFormat::Helm.harness().to_string(),
+        finished_at: None,
         harness_version: None,
         model: Some(spec.model),
         config: spec.config,

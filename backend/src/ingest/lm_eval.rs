@@ -129,7 +129,7 @@ mod tests {
                            "num_fewshot": 3, "limit": null}}"#,
         );
         assert_eq!(shape, Shape::ResultsFile);
-        assert_eq!(file.format, SourceFormat::LmEvalV03);
+        assert_eq!(file.format, Some(SourceFormat::LmEvalV03));
         assert_eq!(file.harness_version.as_deref(), Some("0.3"));
         let model = file.model.as_ref().map(|model| &model.source);
         assert_eq!(model, Some(&ModelSource::Hub("facebook/opt-125m".into())));
@@ -154,7 +154,7 @@ mod tests {
                 "config": {"model": "hf", "model_args": "pretrained=org/m,revision=abc"},
                 "date": 1700000000.5, "total_evaluation_time_seconds": "12.5"}"#,
         );
-        assert_eq!(file.format, SourceFormat::LmEvalV04);
+        assert_eq!(file.format, Some(SourceFormat::LmEvalV04));
         assert_eq!(file.harness_version, None);
         let run = &file.runs[0];
         assert_eq!(run.task_version.as_deref(), Some("3"));

@@ -108,9 +108,16 @@ impl SourceFormat {
 }
 
 /// Everything one results file holds: one run per task, sharing a model and config.
+///
+/// Runs given as structured input through the API take the same shape, one
+/// `ParsedFile` per run, so they are stored by the same code as files.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParsedFile {
-    pub format: SourceFormat,
+    /// The file format the runs were read from; `None` for runs given as
+    /// structured input, which have no file.
+    pub format: Option<SourceFormat>,
+    /// The harness that produced the results, stored on every run.
+    pub harness: String,
     /// The harness version when the file says it (`lm_eval_version`), else `None`;
     /// v0.3 files record `0.3` here since the generation is certain.
     pub harness_version: Option<String>,
@@ -128,6 +135,9 @@ pub struct ParsedFile {
     /// `end_time - start_time` (monotonic-clock readings, not epochs, so only
     /// their difference means anything).
     pub duration_seconds: Option<f64>,
+    /// When the evaluation finished, when the source states it as a moment;
+    /// it wins over `evaluated_at + duration_seconds`.
+    pub finished_at: Option<DateTime<Utc>>,
     /// The git commit of the harness when recorded.
     pub harness_commit: Option<String>,
     pub runs: Vec<ParsedRun>,

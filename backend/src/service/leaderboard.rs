@@ -122,7 +122,7 @@ pub async fn leaderboard(
         None => Vec::new(),
     };
     let direction = Direction::from_stored(&metric.direction, metric.ideal_value);
-    let models = load_models(db, &picked).await?;
+    let models = load_models(db, picked.iter().map(|c| c.run.model_id).collect()).await?;
     let entries = rank(direction, picked, &models);
     let unranked_reason = match direction {
         Direction::Unknown => Some(format!(
@@ -141,6 +141,83 @@ pub async fn leaderboard(
         truncated_runs,
         entries,
     })
+}
+
+/// One task's default leaderboard within a set of tasks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskBoard {
+    pub task: String,
+    /// `None` when no comparable run exists for the task.
+    pub configuration: Option<ConfigurationSummary>,
+    pub entries: Vec<Entry>,
+}
+
+/// Builds the default leaderboard (the configuration with the most models,
+/// final revisions) of every task in `tasks` on `metric`, in `tasks` order.
+///
+/// Reads the candidates of all tasks at once, so a set of sixty tasks costs
+/// the same few statements as one. Fails with `task_not_found` or
+/// `metric_not_found` when a name is unknown.
+pub async fn boards(
+    db: &impl ConnectionTrait,
+    tasks: &[String],
+    metric: &str,
+    scope: &RunWhere,
+) -> ServiceResult<(metric::Model, Vec<TaskBoard>)> {
+    let rows = task::Entity::find()
+        .filter(task::Column::Name.is_in(tasks.to_vec()))
+        .all(db)
+        .await?;
+    let names: HashMap<i64, &str> = rows.iter().map(|t| (t.id, t.name.as_str())).collect();
+    if let Some(unknown) = tasks.iter().find(|t| !names.values().any(|n| n == t)) {
+        return Err(ServiceError::not_found("task", unknown.as_str()));
+    }
+    let found = metric::Entity::find()
+        .filter(metric::Column::Name.eq(metric))
+        .one(db)
+        .await?;
+    let Some(metric) = found else {
+        return Err(ServiceError::not_found("metric", metric));
+    };
+    let versions: HashMap<i64, String> = rows.iter().map(|t| (t.id, t.version.clone())).collect();
+    let query = LeaderboardQuery {
+        scope: scope.clone(),
+        ..LeaderboardQuery::default()
+    };
+    let (candidates, _) = candidates(db, &query, &metric, &versions).await?;
+    let mut by_task: HashMap<&str, Vec<Candidate>> = HashMap::new();
+    for candidate in candidates {
+        let name = names
+            .get(&candidate.run.task_id)
+            .copied()
+            .unwrap_or_default();
+        by_task.entry(name).or_default().push(candidate);
+    }
+    let chosen: Vec<_> = tasks
+        .iter()
+        .map(|task| {
+            let group = by_task.remove(task.as_str()).unwrap_or_default();
+            let configuration = choose_configuration(&summarize(&group), &query);
+            let picked = match &configuration {
+                Some(summary) => pick_runs(&group, &summary.configuration, false),
+                None => Vec::new(),
+            };
+            (task, configuration, picked)
+        })
+        .collect();
+    let model_ids = chosen.iter().flat_map(|c| &c.2).map(|c| c.run.model_id);
+    let models = load_models(db, model_ids.collect()).await?;
+    let direction = Direction::from_stored(&metric.direction, metric.ideal_value);
+    let boards = chosen
+        .into_iter()
+        .map(|(task, configuration, picked)| TaskBoard {
+            task: task.clone(),
+            configuration,
+            entries: rank(direction, picked, &models),
+        })
+        .collect();
+
+    Ok((metric, boards))
 }
 
 async fn candidates(
@@ -338,15 +415,24 @@ fn pick_runs(
 
 async fn load_models(
     db: &impl ConnectionTrait,
-    picked: &[Candidate],
+    ids: Vec<i64>,
 ) -> ServiceResult<HashMap<i64, ml_model::Model>> {
-    let ids: Vec<i64> = picked.iter().map(|c| c.run.model_id).collect();
-    let rows = ml_model::Entity::find()
-        .filter(ml_model::Column::Id.is_in(ids))
-        .all(db)
-        .await?;
+    let ids: Vec<i64> = ids
+        .into_iter()
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let mut models = HashMap::new();
+    // Chunked: a set of tasks can hold more models than SQLite binds at once.
+    for chunk in ids.chunks(1000) {
+        let rows = ml_model::Entity::find()
+            .filter(ml_model::Column::Id.is_in(chunk.to_vec()))
+            .all(db)
+            .await?;
+        models.extend(rows.into_iter().map(|m| (m.id, m)));
+    }
 
-    Ok(rows.into_iter().map(|m| (m.id, m)).collect())
+    Ok(models)
 }
 
 /// Returns how far `value` is from best under `direction`: smaller is better.

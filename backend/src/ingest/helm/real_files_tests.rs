@@ -85,7 +85,7 @@ fn gpt_4o_reads_with_its_task_results_and_samples() {
         file.model.as_ref().map(|m| m.source.clone()),
         Some(ModelSource::Hub("openai/gpt-4o-2024-05-13".into()))
     );
-    assert_eq!(file.format.harness(), "helm");
+    assert_eq!(file.harness, "helm");
     assert_eq!(
         file.evaluated_at.map(|t| t.to_rfc3339()),
         Some("2024-06-28T07:21:13+00:00".to_string())

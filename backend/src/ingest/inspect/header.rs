@@ -77,7 +77,9 @@ impl Header {
             }]
         };
         ParsedFile {
-            format: SourceFormat::Inspect,
+            format: Some(SourceFormat::Inspect),
+            harness: SourceFormat::Inspect.harness().to_string(),
+            finished_at: None,
             harness_version: self.harness_version,
             model: Some(ModelRef {
                 source: ModelSource::Hub(self.model),
@@ -337,7 +339,7 @@ mod tests {
         let header = read(&log(json!({})))?;
         assert_eq!(header.skip_reason(false), None);
         let file = header.into_file(Vec::new());
-        assert_eq!(file.format.harness(), "inspect_ai");
+        assert_eq!(file.harness, "inspect_ai");
         assert_eq!(file.harness_version.as_deref(), Some("0.3.63"));
         assert_eq!(
             file.model.map(|model| model.source),

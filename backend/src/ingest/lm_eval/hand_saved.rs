@@ -69,12 +69,14 @@ fn file_without_metadata(
     runs: Vec<crate::ingest::parsed::ParsedRun>,
 ) -> ParsedFile {
     ParsedFile {
-        format,
+        format: Some(format),
+        harness: format.harness().to_string(),
         harness_version: implied_version(format),
         model: None,
         config: Value::Object(Map::new()),
         evaluated_at: None,
         duration_seconds: None,
+        finished_at: None,
         harness_commit: None,
         runs,
         samples: Vec::new(),
@@ -107,7 +109,7 @@ mod tests {
             found.config,
             json!({"model": "/workspace/rwkv", "tasks": ["glue"], "num_fewshot": 5})
         );
-        assert_eq!(found.format, SourceFormat::LmEvalV04);
+        assert_eq!(found.format, Some(SourceFormat::LmEvalV04));
     }
 
     #[test]

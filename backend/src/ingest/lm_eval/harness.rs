@@ -45,12 +45,14 @@ pub(super) fn read(document: &Map<String, Value>) -> Result<ParsedFile, FileErro
     let runs = tasks::read_runs(results, groups, &tables(document)?, &defaults)?;
 
     Ok(ParsedFile {
-        format,
+        format: Some(format),
+        harness: format.harness().to_string(),
         harness_version: harness_version(document, format)?,
         model: model::from_results_file(document, config)?,
         config: stored_config(document),
         evaluated_at: evaluated_at(document)?,
         duration_seconds: duration(document)?,
+        finished_at: None,
         harness_commit: fields::optional_str(document, "git_hash", &root)?.map(str::to_owned),
         runs,
         samples: Vec::new(),
@@ -190,7 +192,7 @@ mod tests {
             "config": {"num_fewshot": 0}, "git_hash": "abc1234"
         }))
         .expect("readable");
-        assert_eq!(found.format, SourceFormat::LmEvalV03);
+        assert_eq!(found.format, Some(SourceFormat::LmEvalV03));
         assert_eq!(found.harness_commit.as_deref(), Some("abc1234"));
     }
 

@@ -185,7 +185,7 @@ fn v03_llama_is_a_local_path_and_mc_taco_has_no_stderr() {
         "llama/llama-7B",
         "llama-7B_common_sense_reasoning_0-shot.json",
     ]);
-    assert_eq!(file.format, SourceFormat::LmEvalV03);
+    assert_eq!(file.format, Some(SourceFormat::LmEvalV03));
     assert_eq!(file.harness_version.as_deref(), Some("0.3"));
     assert_eq!(
         file.model,
@@ -302,7 +302,7 @@ fn v04_mmlu_group_is_read_once_with_its_subtasks() {
     ]);
     assert_eq!(
         (shape, file.format),
-        (Shape::ResultsFile, SourceFormat::LmEvalV04)
+        (Shape::ResultsFile, Some(SourceFormat::LmEvalV04))
     );
     assert_eq!(file.model, hub("Qwen/Qwen2.5-3B", None));
     assert_eq!(file.runs.len(), 78);
