@@ -181,20 +181,28 @@ async fn run_quality(
     let findings = quality::check(&db, run)
         .await
         .map_err(|error| anyhow::anyhow!(error.message()))?;
-    if json {
-        for finding in &findings {
-            let line = serde_json::json!({
-                "rule": finding.rule.code(),
-                "run": finding.run_id,
-                "source": finding.source_path,
-                "detail": finding.detail,
-            });
-            println!("{line}");
-        }
-        return Ok(());
+    let text = if json {
+        findings
+            .iter()
+            .map(|finding| {
+                let line = serde_json::json!({
+                    "rule": finding.rule.code(),
+                    "run": finding.run_id,
+                    "source": finding.source_path,
+                    "detail": finding.detail,
+                });
+                format!("{line}\n")
+            })
+            .collect()
+    } else {
+        report::quality_text(&findings)
+    };
+    // A reader that stops early (`| head`) closes the pipe; that is not an error.
+    let mut stdout = std::io::stdout().lock();
+    match std::io::Write::write_all(&mut stdout, text.as_bytes()) {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("while printing the report"),
     }
-    print!("{}", report::quality_text(&findings));
-    Ok(())
 }
 
 async fn run_quarantine(database_url: &str, action: QuarantineAction) -> anyhow::Result<()> {
@@ -229,6 +237,16 @@ async fn run_quarantine(database_url: &str, action: QuarantineAction) -> anyhow:
             }
         }
         QuarantineAction::Retry { ids, actor } => {
+            let unknown = quarantine::unknown_ids(&db, &ids)
+                .await
+                .map_err(|error| anyhow::anyhow!(error.message()))?;
+            if !unknown.is_empty() {
+                let listed: Vec<String> = unknown.iter().map(|id| format!("#{id}")).collect();
+                anyhow::bail!(
+                    "no quarantine entry {}; see `yardstick quarantine list --all`",
+                    listed.join(", ")
+                );
+            }
             let paths = quarantine::open_paths(&db, &ids)
                 .await
                 .map_err(|error| anyhow::anyhow!(error.message()))?;

@@ -7,6 +7,7 @@ use entity::quarantine;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 use crate::error::ServiceResult;
@@ -82,4 +83,23 @@ pub async fn open_paths<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> ServiceRes
         }
     }
     Ok(paths)
+}
+
+/// Returns those of `ids` that name no entry at all, open or resolved.
+pub async fn unknown_ids<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> ServiceResult<Vec<i64>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found: Vec<i64> = quarantine::Entity::find()
+        .select_only()
+        .column(quarantine::Column::Id)
+        .filter(quarantine::Column::Id.is_in(ids.to_vec()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(ids
+        .iter()
+        .copied()
+        .filter(|id| !found.contains(id))
+        .collect())
 }

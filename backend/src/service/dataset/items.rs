@@ -226,9 +226,12 @@ fn read_jsonl(reader: impl BufRead, collector: &mut Collector) -> ServiceResult<
             continue;
         }
         let value: Value = serde_json::from_str(text).map_err(|error| {
+            // serde's message ends in "at line 1 column N": the line is ours.
+            let message = error.to_string();
+            let reason = message.split(" at line ").next().unwrap_or(&message);
             file_error(
                 number,
-                format!("is not valid JSON ({error}, column {})", error.column()),
+                format!("is not valid JSON at column {}: {reason}", error.column()),
             )
         })?;
         let Value::Object(object) = value else {
