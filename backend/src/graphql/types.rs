@@ -16,6 +16,7 @@ use super::loader::{MetricKey, ModelKey, ProjectsKey, ResultsKey, RunKey, TagsKe
 use super::quality::QualityWarning;
 use super::samples::{Sample, SamplesWhere};
 use super::stats::{Interval, RankInterval, ci95};
+use crate::error::ServiceError;
 use crate::service::audit::Subject;
 use crate::service::{self, catalog, leaderboard, model_profile, run::RunWhere};
 
@@ -592,75 +593,119 @@ impl Leaderboard {
     /// `first` keeps the leading entries (the top 20 with `first: 20`).
     async fn entries(&self, first: Option<u32>) -> Vec<LeaderboardEntry> {
         let take = first.map_or(usize::MAX, |first| first as usize);
+        let filter = self
+            .0
+            .configuration
+            .as_ref()
+            .map(|c| &c.configuration.filter);
         self.0
             .entries
             .iter()
             .take(take)
-            .cloned()
-            .map(LeaderboardEntry)
+            .map(|entry| LeaderboardEntry {
+                entry: entry.clone(),
+                metric_id: self.0.metric.id,
+                filter: filter.cloned().unwrap_or_default(),
+            })
             .collect()
     }
 }
 
 /// One model's place on a leaderboard.
-pub struct LeaderboardEntry(pub leaderboard::Entry);
+pub struct LeaderboardEntry {
+    entry: leaderboard::Ranked,
+    metric_id: i64,
+    filter: String,
+}
+
+impl LeaderboardEntry {
+    /// Loads the entry's result row, for the kinds of its numbers.
+    async fn result(&self, ctx: &Context<'_>) -> Result<Option<run_result::Model>> {
+        let results = load_one(ctx, ResultsKey(self.entry.run_id)).await?;
+        Ok(results
+            .unwrap_or_default()
+            .into_iter()
+            .find(|r| r.metric_id == self.metric_id && r.filter == self.filter))
+    }
+
+    /// Returns the kind of a number: finite when present, else as stored.
+    async fn kind(
+        &self,
+        ctx: &Context<'_>,
+        number: Option<f64>,
+        stored: impl Fn(&run_result::Model) -> &str,
+    ) -> Result<NumberKind> {
+        if number.is_some() {
+            return Ok(NumberKind::Finite);
+        }
+        let row = self.result(ctx).await?;
+        Ok(row.map_or(NumberKind::Missing, |row| {
+            NumberKind::from_stored(stored(&row))
+        }))
+    }
+}
 
 #[Object]
 impl LeaderboardEntry {
     /// 1-based; tied values share a rank. `null` when the entry cannot be ranked.
     async fn rank(&self) -> Option<u64> {
-        self.0.rank.map(|rank| rank as u64)
+        self.entry.rank.map(|rank| rank as u64)
     }
 
     /// The value; `null` unless `valueKind` is `FINITE`.
     async fn value(&self) -> Option<f64> {
-        self.0.result.value
+        self.entry.value
     }
 
-    async fn value_kind(&self) -> NumberKind {
-        NumberKind::from_stored(&self.0.result.value_kind)
+    async fn value_kind(&self, ctx: &Context<'_>) -> Result<NumberKind> {
+        self.kind(ctx, self.entry.value, |row| &row.value_kind)
+            .await
     }
 
     /// The standard error; `null` unless `stderrKind` is `FINITE`.
     async fn stderr(&self) -> Option<f64> {
-        self.0.result.stderr
+        self.entry.stderr
     }
 
-    async fn stderr_kind(&self) -> NumberKind {
-        NumberKind::from_stored(&self.0.result.stderr_kind)
+    async fn stderr_kind(&self, ctx: &Context<'_>) -> Result<NumberKind> {
+        self.kind(ctx, self.entry.stderr, |row| &row.stderr_kind)
+            .await
     }
 
     /// How many samples the value was computed over: the run's
     /// `samplesEffective`. `null` when the source does not record it.
-    async fn n(&self) -> Option<i64> {
-        self.0.run.samples_effective
+    async fn n(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
+        let run = load_one(ctx, RunKey(self.entry.run_id)).await?;
+        Ok(run.and_then(|run| run.samples_effective))
     }
 
     /// The 95% confidence interval, `value ± 1.959963984540054 × stderr`
     /// (normal approximation), in the value's unit. `null` unless both
     /// `value` and `stderr` are finite.
     async fn ci95(&self) -> Option<Interval> {
-        ci95(self.0.result.value, self.0.result.stderr)
+        ci95(self.entry.value, self.entry.stderr)
     }
 
     /// The ranks this entry could hold given every entry's 95% interval: an
     /// entry whose value lacks a stderr counts as exact. `null` exactly when
     /// `rank` is.
     async fn rank_interval(&self) -> Option<RankInterval> {
-        self.0.rank_interval.map(RankInterval::from)
+        self.entry.rank_interval.map(RankInterval::from)
     }
 
     async fn model(&self) -> Model {
-        Model(self.0.model.clone())
+        Model(self.entry.model.clone())
     }
 
     /// The revision evaluated; `null` for the main weights.
     async fn revision(&self) -> Option<&str> {
-        self.0.run.revision.as_deref()
+        self.entry.revision.as_deref()
     }
 
-    async fn run(&self) -> Run {
-        Run(self.0.run.clone())
+    async fn run(&self, ctx: &Context<'_>) -> Result<Run> {
+        let id = self.entry.run_id;
+        let run = run_by_id(ctx, id).await?;
+        run.ok_or_else(|| ServiceError::not_found("run", id.to_string()).to_graphql())
     }
 }
 

@@ -106,7 +106,7 @@ pub async fn ranking(
     for board in &boards {
         let mut task_scores = Vec::new();
         for entry in &board.entries {
-            let Some(value) = entry.result.value else {
+            let Some(value) = entry.value else {
                 continue;
             };
             task_scores.push(TaskScore {
