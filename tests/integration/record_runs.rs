@@ -325,3 +325,41 @@ async fn the_benchmark_queries_answer_in_one_request_each() -> anyhow::Result<()
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_metric_learns_its_direction_once() -> anyhow::Result<()> {
+    let server = start(ReadAccess::Open).await?;
+    let auth = admin(&server).await?;
+    let run = |task: &str, higher: Value| {
+        json!({"model": "m", "task": task, "results": [
+            {"metric": "novel_score", "value": 1.0, "higherIsBetter": higher}]})
+    };
+    let direction = || async {
+        let (_, body) = server
+            .graphql(
+                &Auth::none(),
+                "{ metrics { edges { node { name direction } } } }",
+                json!({}),
+            )
+            .await?;
+        anyhow::Ok(body["data"]["metrics"]["edges"][0]["node"]["direction"].clone())
+    };
+    record(&server, &auth, &[run("a", Value::Null)]).await?;
+    assert_eq!(direction().await?, json!("UNKNOWN"));
+    // In one request: the first statement of a direction wins.
+    let body = record(
+        &server,
+        &auth,
+        &[
+            run("b", Value::Null),
+            run("c", json!(false)),
+            run("d", json!(true)),
+        ],
+    )
+    .await?;
+    assert_eq!(body["data"]["recordRuns"]["stored"], json!(3), "{body}");
+    assert_eq!(direction().await?, json!("LOWER"));
+    record(&server, &auth, &[run("e", json!(true))]).await?;
+    assert_eq!(direction().await?, json!("LOWER"));
+    Ok(())
+}

@@ -3,6 +3,8 @@
 //! Types wrap entity rows and resolve edges through the request's data
 //! loaders; they never run queries of their own beyond calling `service`.
 
+use std::collections::HashMap;
+
 use async_graphql::{Context, Enum, ID, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{metric, ml_model, project, run, run_result, tag, task};
@@ -591,23 +593,36 @@ impl Leaderboard {
 
     /// Best first; entries that cannot be ranked (no finite value) come last.
     /// `first` keeps the leading entries (the top 20 with `first: 20`).
-    async fn entries(&self, first: Option<u32>) -> Vec<LeaderboardEntry> {
+    async fn entries(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<u32>,
+    ) -> Result<Vec<LeaderboardEntry>> {
         let take = first.map_or(usize::MAX, |first| first as usize);
+        let shown: Vec<&leaderboard::Ranked> = self.0.entries.iter().take(take).collect();
+        // Read the shown entries' runs now when they are asked for, rather
+        // than through a loader that waits to batch.
+        let look_ahead = ctx.look_ahead();
+        let mut runs = if look_ahead.field("run").exists() || look_ahead.field("n").exists() {
+            let ids: Vec<Uuid> = shown.iter().map(|entry| entry.run_id).collect();
+            service::run::by_ids(db(ctx)?, &ids).await?
+        } else {
+            HashMap::new()
+        };
         let filter = self
             .0
             .configuration
             .as_ref()
             .map(|c| &c.configuration.filter);
-        self.0
-            .entries
-            .iter()
-            .take(take)
+        Ok(shown
+            .into_iter()
             .map(|entry| LeaderboardEntry {
+                run: runs.remove(&entry.run_id),
                 entry: entry.clone(),
                 metric_id: self.0.metric.id,
                 filter: filter.cloned().unwrap_or_default(),
             })
-            .collect()
+            .collect())
     }
 }
 
@@ -616,9 +631,19 @@ pub struct LeaderboardEntry {
     entry: leaderboard::Ranked,
     metric_id: i64,
     filter: String,
+    /// The run's row when it was read with the board.
+    run: Option<run::Model>,
 }
 
 impl LeaderboardEntry {
+    /// Returns the entry's run row, read with the board or loaded now.
+    async fn run_row(&self, ctx: &Context<'_>) -> Result<Option<run::Model>> {
+        match &self.run {
+            Some(run) => Ok(Some(run.clone())),
+            None => load_one(ctx, RunKey(self.entry.run_id)).await,
+        }
+    }
+
     /// Loads the entry's result row, for the kinds of its numbers.
     async fn result(&self, ctx: &Context<'_>) -> Result<Option<run_result::Model>> {
         let results = load_one(ctx, ResultsKey(self.entry.run_id)).await?;
@@ -675,7 +700,7 @@ impl LeaderboardEntry {
     /// How many samples the value was computed over: the run's
     /// `samplesEffective`. `null` when the source does not record it.
     async fn n(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
-        let run = load_one(ctx, RunKey(self.entry.run_id)).await?;
+        let run = self.run_row(ctx).await?;
         Ok(run.and_then(|run| run.samples_effective))
     }
 
@@ -703,8 +728,8 @@ impl LeaderboardEntry {
     }
 
     async fn run(&self, ctx: &Context<'_>) -> Result<Run> {
+        let run = self.run_row(ctx).await?.map(Run);
         let id = self.entry.run_id;
-        let run = run_by_id(ctx, id).await?;
         run.ok_or_else(|| ServiceError::not_found("run", id.to_string()).to_graphql())
     }
 }

@@ -19,6 +19,8 @@ pub struct Server {
     pub base: String,
     /// An admin token, for `recordRuns`.
     pub token: String,
+    /// The database's URL, for the statistics step between the phases.
+    pub database_url: String,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
@@ -47,8 +49,19 @@ pub async fn start_server() -> anyhow::Result<Server> {
     Ok(Server {
         base,
         token: created.token,
+        database_url: database.url,
         task,
     })
+}
+
+/// Gathers the planner's statistics, as autovacuum does about a minute after
+/// a bulk load; returns the seconds it took.
+pub async fn analyze(database_url: &str) -> anyhow::Result<f64> {
+    let started = std::time::Instant::now();
+    let db = sea_orm::Database::connect(database_url).await?;
+    sea_orm::ConnectionTrait::execute_unprepared(&db, "ANALYZE").await?;
+    db.close().await?;
+    Ok(started.elapsed().as_secs_f64())
 }
 
 /// A GraphQL client over one keep-alive connection pool.

@@ -4,11 +4,12 @@
 //!
 //! The program starts Yardstick in process on a fresh database of the
 //! private PostgreSQL cluster (durable commits unless `--fast-pg`), records
-//! the workload with `recordRuns` as an admin (Phase A), then times Q1 to Q4
-//! from a client on its own thread (Phase B) and checks every answer against
-//! the generator. With `--peer FILE` (the MLflow summary `peer_mlflow.py`
-//! writes) it prints the ratios. docs/BENCHMARKS.md has the commands and the
-//! figures.
+//! the workload with `recordRuns` as an admin (Phase A), gathers the
+//! planner's statistics (`ANALYZE`, untimed, unless `--no-analyze`), then
+//! times Q1 to Q4 from a client on its own thread (Phase B) and checks every
+//! answer against the generator. With `--peer FILE` (the MLflow summary
+//! `peer_mlflow.py` writes) it prints the ratios. docs/BENCHMARKS.md has the
+//! commands and the figures.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -24,7 +25,7 @@ use client::Client;
 use stats::{Stats, cpu_seconds};
 
 const USAGE: &str = "usage: peer_mlflow [--models M] [--tasks T] [--seed S] [--repeats N]
-    [--agg-repeats N] [--warmup N] [--batch RUNS] [--page-size N] [--fast-pg]
+    [--agg-repeats N] [--warmup N] [--batch RUNS] [--page-size N] [--fast-pg] [--no-analyze]
     [--peer MLFLOW_SUMMARY.json] [--out FILE]";
 
 /// What the command line asks for; the defaults are the peer's.
@@ -40,6 +41,8 @@ struct Args {
     batch: Option<usize>,
     page_size: usize,
     fast_pg: bool,
+    /// Skips gathering the planner's statistics between the phases.
+    no_analyze: bool,
     peer: Option<PathBuf>,
     out: Option<PathBuf>,
 }
@@ -56,6 +59,7 @@ impl Args {
             batch: None,
             page_size: 1000,
             fast_pg: false,
+            no_analyze: false,
             peer: None,
             out: None,
         };
@@ -77,6 +81,7 @@ impl Args {
                 "--peer" => args.peer = Some(value()?.into()),
                 "--out" => args.out = Some(value()?.into()),
                 "--fast-pg" => args.fast_pg = true,
+                "--no-analyze" => args.no_analyze = true,
                 // `cargo bench` passes `--bench` to every benchmark binary.
                 "--bench" => {}
                 other => bail!("unknown argument `{other}`\n{USAGE}"),
@@ -109,6 +114,7 @@ fn main() -> anyhow::Result<()> {
     let server = runtime.block_on(client::start_server())?;
     let base = server.base.clone();
     let token = server.token.clone();
+    let database_url = server.database_url.clone();
     let client_args = args.clone();
     // The client gets a thread of its own, so its CPU time is measurable
     // apart from the server's, which runs in this process too.
@@ -116,7 +122,12 @@ fn main() -> anyhow::Result<()> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        runtime.block_on(run_client(&client_args, &workload, &base, &token))
+        let target = Target {
+            base: &base,
+            token: &token,
+            database_url: &database_url,
+        };
+        runtime.block_on(run_client(&client_args, &workload, &target))
     });
     let outcome = client
         .join()
@@ -144,14 +155,20 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Where the client sends its requests.
+struct Target<'a> {
+    base: &'a str,
+    token: &'a str,
+    database_url: &'a str,
+}
+
 /// Runs both phases from the client thread and returns their reports.
 async fn run_client(
     args: &Args,
     workload: &Workload,
-    base: &str,
-    token: &str,
+    target: &Target<'_>,
 ) -> anyhow::Result<Value> {
-    let client = Client::new(base, token);
+    let client = Client::new(target.base, target.token);
     // Untimed, as the peer's 20 search_experiments: connections opened, the
     // admin token verified once (later requests hit the server's memo).
     for _ in 0..20 {
@@ -159,11 +176,19 @@ async fn run_client(
     }
     let load_before = stats::loadavg();
     let phase_a = ingest(args, workload, &client).await?;
+    // Not timed: the peer's ingest runs for minutes, long enough for
+    // autovacuum to gather statistics; ours ends before its first round.
+    let analyze_s = if args.no_analyze {
+        None
+    } else {
+        Some(round3(client::analyze(target.database_url).await?))
+    };
     let answers = workload.answers();
     let mut errors = Vec::new();
     let phase_b = queries(args, workload, &answers, &client, &mut errors).await?;
     Ok(json!({
         "load_before": load_before,
+        "analyze_s": analyze_s,
         "phase_a": phase_a,
         "phase_b": phase_b,
         "errors": errors,
@@ -343,6 +368,7 @@ fn summary(args: &Args, sha256: &str, generate_s: f64, durable: bool, outcome: V
             "generate_s": round3(generate_s),
         },
         "phase_a_ingest": outcome["phase_a"],
+        "analyze_between_phases_s": outcome["analyze_s"],
         "phase_b_queries": outcome["phase_b"],
         "query_params": {
             "warmup": args.warmup,

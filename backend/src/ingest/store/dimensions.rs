@@ -1,11 +1,12 @@
 //! Finds or creates the dimension rows (models and their aliases, tags,
 //! projects, tasks, metrics) that a set of sources refers to.
 //!
-//! Each kind is resolved set-wise: one `INSERT … ON CONFLICT DO NOTHING` for
-//! everything that may be new, then one read of every id, so storing a
-//! thousand runs costs about as many statements as storing one. Concurrent
-//! ingests never fail on each other, since a row another writer created first
-//! is simply read back.
+//! Each kind is resolved set-wise: one read of the ids that exist, then, only
+//! when something is new, one `INSERT … ON CONFLICT DO NOTHING` and one read
+//! of the new ids. Storing a thousand runs thus costs about as many
+//! statements as storing one, and a batch whose names are all known costs one
+//! read per kind. Concurrent ingests never fail on each other, since a row
+//! another writer created first is simply read back.
 
 use std::collections::{HashMap, HashSet};
 
@@ -45,16 +46,16 @@ pub(super) async fn model_ids<C: ConnectionTrait>(
     }
     let keys: Vec<String> = first_of_key.iter().map(|m| m.alias_key.clone()).collect();
     let mut ids = HashMap::new();
+    let mut known_spellings = HashSet::new();
     for chunk in keys.chunks(KEYS_PER_READ) {
         let found = model_alias::Entity::find()
             .filter(model_alias::Column::AliasKey.is_in(chunk.to_vec()))
             .all(tx)
             .await?;
-        ids.extend(
-            found
-                .into_iter()
-                .map(|alias| (alias.alias_key, alias.model_id)),
-        );
+        for alias in found {
+            known_spellings.insert(alias.spelling);
+            ids.insert(alias.alias_key, alias.model_id);
+        }
     }
     let new: Vec<&ModelIdentity> = first_of_key
         .into_iter()
@@ -67,7 +68,12 @@ pub(super) async fn model_ids<C: ConnectionTrait>(
             .ok_or_else(|| missing("model", &identity.name))?;
         ids.insert(identity.alias_key.clone(), *id);
     }
-    add_aliases(tx, identities, &ids).await?;
+    let unknown: Vec<&ModelIdentity> = identities
+        .iter()
+        .copied()
+        .filter(|m| !known_spellings.contains(&m.spelling))
+        .collect();
+    add_aliases(tx, &unknown, &ids).await?;
 
     Ok(ids)
 }
@@ -83,6 +89,9 @@ async fn create_models<C: ConnectionTrait>(
         ..Default::default()
     });
     let rows: Vec<_> = rows.collect();
+    if rows.is_empty() {
+        return Ok(HashMap::new());
+    }
     for chunk in rows.chunks(CHUNK) {
         ml_model::Entity::insert_many(chunk.to_vec())
             .on_conflict_do_nothing_on([ml_model::Column::Name])
@@ -139,7 +148,12 @@ pub(super) async fn tag_ids<C: ConnectionTrait>(
     names: &[&str],
 ) -> Result<HashMap<String, i64>, DbErr> {
     let names = distinct(names);
-    let rows: Vec<_> = names
+    let mut ids = read_tags(tx, &names).await?;
+    let new: Vec<String> = names.into_iter().filter(|n| !ids.contains_key(n)).collect();
+    if new.is_empty() {
+        return Ok(ids);
+    }
+    let rows: Vec<_> = new
         .iter()
         .map(|name| tag::ActiveModel {
             name: Set(name.clone()),
@@ -153,6 +167,15 @@ pub(super) async fn tag_ids<C: ConnectionTrait>(
             .exec_without_returning(tx)
             .await?;
     }
+    ids.extend(read_tags(tx, &new).await?);
+
+    Ok(ids)
+}
+
+async fn read_tags<C: ConnectionTrait>(
+    tx: &C,
+    names: &[String],
+) -> Result<HashMap<String, i64>, DbErr> {
     let mut ids = HashMap::new();
     for chunk in names.chunks(KEYS_PER_READ) {
         let found = tag::Entity::find()
@@ -161,7 +184,6 @@ pub(super) async fn tag_ids<C: ConnectionTrait>(
             .await?;
         ids.extend(found.into_iter().map(|row| (row.name, row.id)));
     }
-
     Ok(ids)
 }
 
@@ -171,7 +193,12 @@ pub(super) async fn project_ids<C: ConnectionTrait>(
     names: &[&str],
 ) -> Result<HashMap<String, i64>, DbErr> {
     let names = distinct(names);
-    let rows: Vec<_> = names
+    let mut ids = read_projects(tx, &names).await?;
+    let new: Vec<String> = names.into_iter().filter(|n| !ids.contains_key(n)).collect();
+    if new.is_empty() {
+        return Ok(ids);
+    }
+    let rows: Vec<_> = new
         .iter()
         .map(|name| project::ActiveModel {
             name: Set(name.clone()),
@@ -185,6 +212,15 @@ pub(super) async fn project_ids<C: ConnectionTrait>(
             .exec_without_returning(tx)
             .await?;
     }
+    ids.extend(read_projects(tx, &new).await?);
+
+    Ok(ids)
+}
+
+async fn read_projects<C: ConnectionTrait>(
+    tx: &C,
+    names: &[String],
+) -> Result<HashMap<String, i64>, DbErr> {
     let mut ids = HashMap::new();
     for chunk in names.chunks(KEYS_PER_READ) {
         let found = project::Entity::find()
@@ -193,7 +229,6 @@ pub(super) async fn project_ids<C: ConnectionTrait>(
             .await?;
         ids.extend(found.into_iter().map(|row| (row.name, row.id)));
     }
-
     Ok(ids)
 }
 
@@ -273,25 +308,41 @@ pub(super) async fn task_ids<C: ConnectionTrait>(
         });
         keys.push(key);
     }
+    add_group_members(tx, members).await?;
+    let mut ids = read_task_ids(tx, &keys).await?;
+    let new: Vec<_> = keys
+        .iter()
+        .zip(rows)
+        .filter(|(key, _)| !ids.contains_key(*key))
+        .collect();
+    if new.is_empty() {
+        return Ok(ids);
+    }
     let unique = [
         task::Column::Name,
         task::Column::Version,
         task::Column::ConfigHash,
     ];
-    for chunk in rows.chunks(CHUNK) {
+    let (new_keys, new_rows): (Vec<TaskKey>, Vec<_>) =
+        new.into_iter().map(|(key, row)| (key.clone(), row)).unzip();
+    for chunk in new_rows.chunks(CHUNK) {
         task::Entity::insert_many(chunk.to_vec())
             .on_conflict_do_nothing_on(unique)
             .exec_without_returning(tx)
             .await?;
     }
-    add_group_members(tx, members).await?;
+    ids.extend(read_task_ids(tx, &new_keys).await?);
+    if let Some(key) = new_keys.iter().find(|key| !ids.contains_key(*key)) {
+        return Err(missing("task", &key.name));
+    }
 
-    read_task_ids(tx, keys).await
+    Ok(ids)
 }
 
+/// Returns the ids of the task rows that exist among `keys`.
 async fn read_task_ids<C: ConnectionTrait>(
     tx: &C,
-    keys: Vec<TaskKey>,
+    keys: &[TaskKey],
 ) -> Result<HashMap<TaskKey, i64>, DbErr> {
     let names: Vec<String> = distinct(&keys.iter().map(|k| k.name.as_str()).collect::<Vec<_>>());
     let mut found = HashMap::new();
@@ -309,13 +360,10 @@ async fn read_task_ids<C: ConnectionTrait>(
             found.insert(key, row.id);
         }
     }
-    let mut ids = HashMap::new();
-    for key in keys {
-        let id = found.get(&key).ok_or_else(|| missing("task", &key.name))?;
-        ids.insert(key, *id);
-    }
-
-    Ok(ids)
+    Ok(keys
+        .iter()
+        .filter_map(|key| found.get(key).map(|id| (key.clone(), *id)))
+        .collect())
 }
 
 async fn add_group_members<C: ConnectionTrait>(
@@ -347,32 +395,39 @@ pub(super) async fn metric_ids<C: ConnectionTrait>(
     tx: &C,
     results: &[&ParsedResult],
 ) -> Result<HashMap<String, i64>, DbErr> {
+    let names: Vec<&str> = results.iter().map(|r| r.metric.as_str()).collect();
+    // The rows as this transaction leaves them, so a later result of the
+    // same metric sees a direction an earlier one set.
+    let mut rows: HashMap<String, metric::Model> = HashMap::new();
+    for chunk in distinct(&names).chunks(KEYS_PER_READ) {
+        let found = metric::Entity::find()
+            .filter(metric::Column::Name.is_in(chunk.to_vec()))
+            .all(tx)
+            .await?;
+        rows.extend(found.into_iter().map(|row| (row.name.clone(), row)));
+    }
     let mut seen = HashSet::new();
-    let mut ids = HashMap::new();
     for result in results {
         if !seen.insert((result.metric.as_str(), result.higher_is_better)) {
             continue;
         }
-        let id = find_or_create_metric(tx, &result.metric, result.higher_is_better).await?;
-        ids.insert(result.metric.clone(), id);
+        let (name, higher_is_better) = (&result.metric, result.higher_is_better);
+        let row = match rows.remove(name) {
+            Some(found) => upgrade_unknown_direction(tx, found, higher_is_better).await?,
+            None => create_metric(tx, name, higher_is_better).await?,
+        };
+        rows.insert(name.clone(), row);
     }
 
-    Ok(ids)
+    Ok(rows.into_iter().map(|(name, row)| (name, row.id)).collect())
 }
 
-async fn find_or_create_metric<C: ConnectionTrait>(
+async fn create_metric<C: ConnectionTrait>(
     tx: &C,
     name: &str,
     higher_is_better: Option<bool>,
-) -> Result<i64, DbErr> {
+) -> Result<metric::Model, DbErr> {
     let (facts, direction_source) = direction::resolve(name, higher_is_better);
-    let found = metric::Entity::find()
-        .filter(metric::Column::Name.eq(name))
-        .one(tx)
-        .await?;
-    if let Some(found) = found {
-        return upgrade_unknown_direction(tx, found, facts.direction, direction_source).await;
-    }
     let ideal_value = match facts.direction {
         Direction::Ideal(value) => Some(value),
         _ => None,
@@ -399,9 +454,10 @@ async fn find_or_create_metric<C: ConnectionTrait>(
         .one(tx)
         .await?;
 
-    found
-        .map(|row| row.id)
-        .ok_or_else(|| missing("metric", name))
+    match found {
+        Some(found) => upgrade_unknown_direction(tx, found, higher_is_better).await,
+        None => Err(missing("metric", name)),
+    }
 }
 
 /// Records a direction learned later for a metric first seen without one.
@@ -410,17 +466,15 @@ async fn find_or_create_metric<C: ConnectionTrait>(
 async fn upgrade_unknown_direction<C: ConnectionTrait>(
     tx: &C,
     found: metric::Model,
-    direction: Direction,
-    direction_source: &str,
-) -> Result<i64, DbErr> {
+    higher_is_better: Option<bool>,
+) -> Result<metric::Model, DbErr> {
+    let (facts, direction_source) = direction::resolve(&found.name, higher_is_better);
+    let direction = facts.direction;
     if found.direction != Direction::Unknown.as_str() || direction == Direction::Unknown {
-        return Ok(found.id);
+        return Ok(found);
     }
-    let id = found.id;
     let mut row: metric::ActiveModel = found.into();
     row.direction = Set(direction.as_str().to_string());
     row.direction_source = Set(direction_source.to_string());
-    metric::Entity::update(row).exec(tx).await?;
-
-    Ok(id)
+    metric::Entity::update(row).exec(tx).await
 }
