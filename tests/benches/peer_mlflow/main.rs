@@ -8,10 +8,13 @@
 //! planner's statistics (`ANALYZE`, untimed, unless `--no-analyze`), then
 //! times Q1 to Q4 from a client on its own thread (Phase B) and checks every
 //! answer against the generator. With `--peer FILE` (the MLflow summary
-//! `peer_mlflow.py` writes) it prints the ratios. docs/BENCHMARKS.md has the
-//! commands and the figures.
+//! `peer_mlflow.py` writes) it prints the ratios. With `--load-seconds S`
+//! it then puts `--load-clients` (200) concurrent clients on the server for
+//! S seconds through `wrk` and prints throughput, latency and errors.
+//! docs/BENCHMARKS.md has the commands and the figures.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
@@ -19,6 +22,7 @@ use serde_json::{Value, json};
 use tests::workload::{self, Answers, PROJECTS, Workload, record_input};
 
 mod client;
+mod load;
 mod stats;
 
 use client::Client;
@@ -26,7 +30,7 @@ use stats::{Stats, cpu_seconds};
 
 const USAGE: &str = "usage: peer_mlflow [--models M] [--tasks T] [--seed S] [--repeats N]
     [--agg-repeats N] [--warmup N] [--batch RUNS] [--page-size N] [--fast-pg] [--no-analyze]
-    [--peer MLFLOW_SUMMARY.json] [--out FILE]";
+    [--peer MLFLOW_SUMMARY.json] [--out FILE] [--load-seconds S] [--load-clients N]";
 
 /// What the command line asks for; the defaults are the peer's.
 #[derive(Debug, Clone)]
@@ -45,6 +49,9 @@ struct Args {
     no_analyze: bool,
     peer: Option<PathBuf>,
     out: Option<PathBuf>,
+    /// Seconds of the concurrent load run after Phase B; 0 skips it.
+    load_seconds: u64,
+    load_clients: usize,
 }
 
 impl Args {
@@ -62,6 +69,8 @@ impl Args {
             no_analyze: false,
             peer: None,
             out: None,
+            load_seconds: 0,
+            load_clients: 200,
         };
         while let Some(word) = words.next() {
             let mut value = || {
@@ -80,6 +89,8 @@ impl Args {
                 "--page-size" => args.page_size = value()?.parse()?,
                 "--peer" => args.peer = Some(value()?.into()),
                 "--out" => args.out = Some(value()?.into()),
+                "--load-seconds" => args.load_seconds = value()?.parse()?,
+                "--load-clients" => args.load_clients = value()?.parse()?,
                 "--fast-pg" => args.fast_pg = true,
                 "--no-analyze" => args.no_analyze = true,
                 // `cargo bench` passes `--bench` to every benchmark binary.
@@ -97,8 +108,10 @@ impl Args {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse(std::env::args().skip(1))?;
     let started = Instant::now();
-    let workload = workload::generate(args.seed, args.models, args.tasks)
-        .context("--models and --tasks must be in 1 .. 2^24-1")?;
+    let workload = Arc::new(
+        workload::generate(args.seed, args.models, args.tasks)
+            .context("--models and --tasks must be in 1 .. 2^24-1")?,
+    );
     let sha256 = workload.sha256();
     let generate_s = started.elapsed().as_secs_f64();
     match workload.published_sha256() {
@@ -116,6 +129,7 @@ fn main() -> anyhow::Result<()> {
     let token = server.token.clone();
     let database_url = server.database_url.clone();
     let client_args = args.clone();
+    let client_workload = Arc::clone(&workload);
     // The client gets a thread of its own, so its CPU time is measurable
     // apart from the server's, which runs in this process too.
     let client = std::thread::spawn(move || -> anyhow::Result<Value> {
@@ -127,14 +141,26 @@ fn main() -> anyhow::Result<()> {
             token: &token,
             database_url: &database_url,
         };
-        runtime.block_on(run_client(&client_args, &workload, &target))
+        runtime.block_on(run_client(&client_args, &client_workload, &target))
     });
     let outcome = client
         .join()
         .map_err(|_| anyhow::anyhow!("the client thread panicked"))??;
+    let load = if args.load_seconds > 0 {
+        let plan = load::LoadPlan {
+            seconds: args.load_seconds,
+            clients: args.load_clients,
+        };
+        load::run(&plan, &server.base, &workload)?
+    } else {
+        Value::Null
+    };
     drop(server);
 
-    let summary = summary(&args, &sha256, generate_s, durable, outcome);
+    let mut summary = summary(&args, &sha256, generate_s, durable, outcome);
+    let load_failed = load["errors"].as_f64().is_some_and(|errors| errors > 0.0);
+    summary["load_clients"] = json!(args.load_clients);
+    summary["load_run"] = load;
     let text = serde_json::to_string_pretty(&summary)?;
     println!("{text}");
     if let Some(out) = &args.out {
@@ -149,7 +175,7 @@ fn main() -> anyhow::Result<()> {
         )?;
         print_ratios(&summary, &peer)?;
     }
-    if summary["validation"]["ok"] != json!(true) {
+    if summary["validation"]["ok"] != json!(true) || load_failed {
         std::process::exit(2);
     }
     Ok(())
@@ -414,6 +440,20 @@ fn print_table(summary: &Value) {
             ms("p95_ms"),
             ms("min_ms"),
             ms("max_ms")
+        );
+    }
+    let load = &summary["load_run"];
+    if !load.is_null() {
+        eprintln!(
+            "\nLoad run: {} clients for {} s: {} requests/s, p50 {} ms, p99 {} ms, \
+             max {} ms, errors {}",
+            summary["load_clients"],
+            load["seconds"],
+            load["requests_per_s"],
+            load["p50_ms"],
+            load["p99_ms"],
+            load["max_ms"],
+            load["errors"],
         );
     }
 }
