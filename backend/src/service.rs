@@ -17,6 +17,7 @@ pub mod quality;
 pub mod quarantine;
 pub mod record;
 pub mod run;
+pub mod sample_estimate;
 pub mod samples;
 pub mod stats;
 pub mod task_summary;

@@ -144,6 +144,58 @@ async fn real_sample_logs_are_stored_with_exact_values() -> anyhow::Result<()> {
 /// Each sample's item hash is the one a dataset item of the same content
 /// gets, so a dataset built from the harness's documents links to them.
 #[tokio::test]
+async fn results_are_re_estimated_from_their_samples() -> anyhow::Result<()> {
+    let db = postgres().await?;
+    let folder = pg::data_dir().join("lm-eval-harness-v0.4-samples");
+    ingest(&db, &[folder], &options()).await?;
+    let estimate = |run: String| {
+        format!(
+            r#"{{ run(id: "{run}") {{ results {{ metric {{ name }} filter value ci95 {{ low high }}
+               sampleEstimate {{ n excluded mean ci95 {{ low high }} }} }} }} }}"#
+        )
+    };
+
+    // asdiv: 46 of 50 right, so the samples' mean is the file's acc of 0.92.
+    let asdiv = data(
+        &db,
+        &estimate(run_of(&db, "meta-llama/Meta-Llama-3-8B-Instruct", "asdiv").await),
+    )
+    .await;
+    let result = &asdiv["run"]["results"][0];
+    assert_eq!(result["metric"]["name"], "acc");
+    assert_eq!(result["value"], 0.92);
+    let sampled = &result["sampleEstimate"];
+    assert_eq!(sampled["n"], 50);
+    assert_eq!(sampled["excluded"], 0);
+    assert_eq!(sampled["mean"], 0.92);
+    // The percentile bootstrap (fixed seed) lands on sample means, k/50; it
+    // agrees with the file's normal interval at the low end and stays
+    // further from 1 at the high end, where the scores end.
+    assert_eq!(sampled["ci95"], json!({"low": 0.84, "high": 0.98}));
+    let normal = |end: &str| result["ci95"][end].as_f64().unwrap_or(f64::NAN);
+    assert!((normal("low") - 0.84).abs() < 0.01, "{result}");
+    assert!(normal("high") > 0.98 && normal("high") < 1.0, "{result}");
+
+    // polymer: the file's mae is Infinity because 17 of 24 predictions did
+    // not parse (their mae is Infinity); the samples give the mean of the
+    // other 7 (checked independently over the raw log) and count the rest.
+    let polymer = data(
+        &db,
+        &estimate(run_of(&db, "gpt-4o-mini", "polymer_tg_prediction").await),
+    )
+    .await;
+    let result = &polymer["run"]["results"][0];
+    assert_eq!(result["value"], Value::Null);
+    let sampled = &result["sampleEstimate"];
+    assert_eq!(
+        (&sampled["n"], &sampled["excluded"]),
+        (&json!(7), &json!(17))
+    );
+    assert_eq!(sampled["mean"], 186.89958931642857);
+    Ok(())
+}
+
+#[tokio::test]
 async fn samples_link_to_dataset_items_by_content_hash() -> anyhow::Result<()> {
     let db = postgres().await?;
     ingest(&db, &[pg::data_dir().join(ASDIV)], &options()).await?;

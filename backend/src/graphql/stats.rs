@@ -4,7 +4,7 @@
 
 use async_graphql::SimpleObject;
 
-use crate::service::stats;
+use crate::service::{sample_estimate, stats};
 
 /// A closed interval, in the unit of the value it bounds.
 #[derive(SimpleObject, Debug, Clone, Copy, PartialEq)]
@@ -49,4 +49,32 @@ impl From<stats::RankInterval> for RankInterval {
 /// Returns the 95% interval for a stored value and stderr, when both exist.
 pub fn ci95(value: Option<f64>, stderr: Option<f64>) -> Option<Interval> {
     stats::ci95(value?, stderr?).map(Interval::from)
+}
+
+/// What a run's stored samples say about one of its results: their mean and
+/// a bootstrap interval, computed when asked.
+#[derive(SimpleObject, Debug, Clone, PartialEq)]
+pub struct SampleEstimate {
+    /// Samples with a number (or true/false, read as 1/0) for the metric.
+    pub n: u64,
+    /// Samples of the result's filter without such a number (absent, text,
+    /// NaN or ±Infinity), left out of `n` and of the mean.
+    pub excluded: u64,
+    /// Mean of the `n` scores; `null` when `n` is zero. Compare it with the
+    /// result's `value` to see whether the samples add up to it.
+    pub mean: Option<f64>,
+    /// 95% percentile-bootstrap interval of the mean (2,000 resamples, a
+    /// fixed seed, so repeatable); it never leaves the scores' range.
+    pub ci95: Option<Interval>,
+}
+
+impl From<sample_estimate::SampleEstimate> for SampleEstimate {
+    fn from(estimate: sample_estimate::SampleEstimate) -> Self {
+        Self {
+            n: estimate.n,
+            excluded: estimate.excluded,
+            mean: estimate.bootstrap.map(|b| b.mean),
+            ci95: estimate.bootstrap.map(|b| b.ci95.into()),
+        }
+    }
 }

@@ -17,7 +17,7 @@ use super::loader::load_one;
 use super::loader::{MetricKey, ModelKey, ProjectsKey, ResultsKey, RunKey, TagsKey, TaskKey};
 use super::quality::QualityWarning;
 use super::samples::{Sample, SamplesWhere};
-use super::stats::{Interval, RankInterval, ci95};
+use super::stats::{Interval, RankInterval, SampleEstimate, ci95};
 use crate::error::ServiceError;
 use crate::service::audit::Subject;
 use crate::service::{self, catalog, leaderboard, model_profile, run::RunWhere};
@@ -490,6 +490,25 @@ impl RunResult {
     /// `value` and `stderr` are finite.
     async fn ci95(&self) -> Option<Interval> {
         ci95(self.0.value, self.0.stderr)
+    }
+
+    /// The value re-estimated from the run's stored samples: their mean and
+    /// a bootstrap interval. `null` when no stored sample of the run scores
+    /// this metric. Computed on request from the samples (one read of the
+    /// run's samples per result asked for), so ask for it on a run's page,
+    /// not across long lists.
+    async fn sample_estimate(&self, ctx: &Context<'_>) -> Result<Option<SampleEstimate>> {
+        let Some(metric) = load_one(ctx, MetricKey(self.0.metric_id)).await? else {
+            return Ok(None);
+        };
+        let estimate = service::sample_estimate::estimate(
+            db(ctx)?,
+            self.0.run_id,
+            &self.0.filter,
+            &metric.name,
+        )
+        .await?;
+        Ok(estimate.map(SampleEstimate::from))
     }
 }
 

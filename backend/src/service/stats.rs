@@ -123,17 +123,38 @@ pub fn paired_bootstrap(
         return None;
     }
     let differences: Vec<f64> = first.iter().zip(second).map(|(a, b)| a - b).collect();
-    if differences.iter().any(|d| !d.is_finite()) {
+    let resampled = bootstrap_mean(&differences, resamples, seed)?;
+    Some(PairedBootstrap {
+        mean_difference: resampled.mean,
+        ci95: resampled.ci95,
+        resamples,
+    })
+}
+
+/// The bootstrap of one mean.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BootstrapMean {
+    pub mean: f64,
+    /// The 2.5th and 97.5th percentiles of the resampled means.
+    pub ci95: Interval,
+    pub resamples: usize,
+}
+
+/// Bootstraps the mean of `values` by resampling them with replacement:
+/// the interval needs no normal approximation, so it stays inside the
+/// scores' range (a 0/1 score's interval never passes 1). Returns `None`
+/// when `values` is empty, holds a non-finite value, or `resamples` is zero.
+pub fn bootstrap_mean(values: &[f64], resamples: usize, seed: u64) -> Option<BootstrapMean> {
+    if values.is_empty() || resamples == 0 || values.iter().any(|v| !v.is_finite()) {
         return None;
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut means: Vec<f64> = (0..resamples)
-        .map(|_| resampled_mean(&differences, &mut rng))
+        .map(|_| resampled_mean(values, &mut rng))
         .collect();
     means.sort_by(f64::total_cmp);
-
-    Some(PairedBootstrap {
-        mean_difference: mean(&differences),
+    Some(BootstrapMean {
+        mean: mean(values),
         ci95: Interval {
             low: percentile(&means, 0.025),
             high: percentile(&means, 0.975),
@@ -391,6 +412,42 @@ mod tests {
             (boot.ci95.high - normal.high).abs() < tolerance,
             "{boot:?} {normal:?}"
         );
+    }
+
+    #[test]
+    fn bootstrap_mean_agrees_with_the_wald_interval_of_a_proportion() {
+        // 840 of 1200 right: the Wald interval is p ± z √(p(1 − p)/n), which
+        // is the normal interval the bootstrap of a 0/1 mean estimates.
+        let scores: Vec<f64> = (0..1200).map(|i| f64::from(i % 10 < 7)).collect();
+        let p = 0.7;
+        let wald = ci95(p, (p * (1.0 - p) / 1200.0).sqrt());
+        let boot = bootstrap_mean(&scores, 10_000, 99);
+        let (Some(wald), Some(boot)) = (wald, boot) else {
+            panic!("both intervals exist");
+        };
+        close(boot.mean, p);
+        let tolerance = 0.05 * (wald.high - wald.low) / 2.0;
+        assert!(
+            (boot.ci95.low - wald.low).abs() < tolerance,
+            "{boot:?} {wald:?}"
+        );
+        assert!(
+            (boot.ci95.high - wald.high).abs() < tolerance,
+            "{boot:?} {wald:?}"
+        );
+    }
+
+    #[test]
+    fn bootstrap_mean_stays_inside_the_scores_range() {
+        // 49 of 50 right: the Wald interval passes 1, the bootstrap cannot.
+        let scores: Vec<f64> = (0..50).map(|i| f64::from(i != 7)).collect();
+        let boot = bootstrap_mean(&scores, 2000, 5).map(|b| b.ci95);
+        assert!(
+            boot.is_some_and(|ci| ci.high <= 1.0 && ci.low < 0.98),
+            "{boot:?}"
+        );
+        assert_eq!(bootstrap_mean(&[], 10, 1), None);
+        assert_eq!(bootstrap_mean(&[1.0, f64::INFINITY], 10, 1), None);
     }
 
     #[test]
