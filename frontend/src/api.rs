@@ -56,7 +56,26 @@ macro_rules! audit {
     };
 }
 
-// Declared after `audit!` so that they can use it.
+/// Derives one operation from the operations file `$file`. The path comes
+/// in as a single token tree: the derive reads its attribute's tokens, and
+/// a `literal` fragment would reach it wrapped, not as a string.
+// rustfmt indents this attribute further on every run (a `$file` inside
+// it confuses it), so the macro keeps its layout by hand.
+#[rustfmt::skip]
+macro_rules! operation {
+    ($file:tt, $name:ident) => {
+        #[derive(GraphQLQuery)]
+        #[graphql(
+            schema_path = "../backend/schema.graphql",
+            query_path = $file,
+            response_derives = "Debug, Clone, PartialEq",
+            variables_derives = "Debug, Clone, PartialEq"
+        )]
+        pub struct $name;
+    };
+}
+
+// Declared after `audit!` and `operation!` so that they can use them.
 pub mod auth;
 pub mod dataset;
 mod upload;
