@@ -1,5 +1,6 @@
 //! Every call the web app makes to the server, and nothing else does: the
-//! GraphQL API here and in `dataset`, sign-in in `auth`, uploads in `upload`.
+//! GraphQL API here, in `dataset` and in `samples`, sign-in in `auth`,
+//! uploads in `upload`.
 //!
 //! Operations are typed by `graphql_client` against `backend/schema.graphql`
 //! at build time, so a schema change that breaks a page breaks the build.
@@ -78,6 +79,7 @@ macro_rules! operation {
 // Declared after `audit!` and `operation!` so that they can use them.
 pub mod auth;
 pub mod dataset;
+pub mod samples;
 mod upload;
 
 const ENDPOINT: &str = "/graphql";
@@ -458,7 +460,8 @@ macro_rules! enums {
         }
     )*};
 }
-enums!(leaderboard, model_page, model_scores, run_page);
+use samples::run_samples;
+enums!(leaderboard, model_page, model_scores, run_page, run_samples);
 
 macro_rules! directions {
     ($($module:ident),*) => {$(

@@ -134,6 +134,24 @@ pub fn abbreviate(text: &str, limit: usize) -> String {
     format!("{cut}…")
 }
 
+/// Writes a prompt or response for a table cell: whitespace runs (line
+/// breaks included) become one space, so a cut keeps as many words as it
+/// can, and the text is cut after `limit` characters.
+pub fn excerpt(text: &str, limit: usize) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    abbreviate(&words.join(" "), limit)
+}
+
+/// Writes a right/wrong verdict as a mark with its word, so that it never
+/// rests on colour or shape alone; `None` (not judged) as a dash.
+pub fn verdict(correct: Option<bool>) -> &'static str {
+    match correct {
+        Some(true) => "✓ right",
+        Some(false) => "✗ wrong",
+        None => "—",
+    }
+}
+
 /// Returns the columns of a table of JSON objects: each top-level key, in
 /// the order first seen.
 pub fn json_columns(rows: &[serde_json::Value]) -> Vec<String> {
@@ -212,6 +230,19 @@ mod tests {
         assert_eq!(json_cell(&json!("abcdef"), 3), "abc…");
         assert_eq!(json_cell(&json!(null), 4), "null");
         assert_eq!(abbreviate("80912494-423d-5697", 8), "80912494…");
+    }
+
+    #[test]
+    fn excerpts_fold_whitespace_before_cutting() {
+        assert_eq!(excerpt("Q: two\n\n  apples?\nA:", 40), "Q: two apples? A:");
+        assert_eq!(excerpt("one two three", 7), "one two…");
+        assert_eq!(excerpt("", 5), "");
+    }
+
+    #[test]
+    fn verdicts_are_written_in_words() {
+        assert_eq!(verdict(Some(false)), "✗ wrong");
+        assert_eq!(verdict(None), "—");
     }
 
     #[test]
