@@ -287,9 +287,24 @@ async fn exchange(body: String, csrf: Option<&str>) -> Result<(u16, String), Api
 
 /// Reads a GraphQL answer: its data, or the first error it reports.
 fn parse<T: DeserializeOwned>(status: u16, text: &str) -> Result<T, ApiError> {
-    let parsed: graphql_client::Response<T> =
-        serde_json::from_str(text).map_err(|_| bad_response(status))?;
-    data_of(parsed)
+    match serde_json::from_str::<graphql_client::Response<T>>(text) {
+        Ok(parsed) => data_of(parsed),
+        // When one root field fails, the server still sends its siblings'
+        // data, which the typed decoder refuses for the missing field; the
+        // error explains more than "bad response" would.
+        Err(_) => Err(first_error(text).unwrap_or_else(|| bad_response(status))),
+    }
+}
+
+/// Returns the first error of an answer whose data could not be read.
+fn first_error(text: &str) -> Option<ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Errors {
+        errors: Option<Vec<graphql_client::Error>>,
+    }
+    let answer: Errors = serde_json::from_str(text).ok()?;
+    let error = answer.errors?.into_iter().next()?;
+    Some(ApiError::from_graphql(error))
 }
 
 /// Fetches a leaderboard.
@@ -502,4 +517,23 @@ pub async fn model_scores(name: String) -> Result<Option<(String, Vec<Score>)>, 
         let scores = model.scores.iter().map(|s| score!(s)).collect();
         (model.name, scores)
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_root_field_beside_good_ones_reports_its_error() {
+        let partial = r#"{"data": {"firstRun": {"id": "r"}}, "errors": [{"message":
+            "run `x` was not found", "extensions": {"code": "run_not_found"}}]}"#;
+        let parsed = parse::<samples::compare_samples::ResponseData>(200, partial);
+        let error = parsed.err().map(|e| e.code);
+        assert_eq!(error.as_deref(), Some("run_not_found"));
+        let garbage = parse::<samples::compare_samples::ResponseData>(502, "<html>");
+        assert_eq!(
+            garbage.err().map(|e| e.code).as_deref(),
+            Some("bad_response")
+        );
+    }
 }

@@ -142,6 +142,16 @@ pub fn excerpt(text: &str, limit: usize) -> String {
     abbreviate(&words.join(" "), limit)
 }
 
+/// Writes a p-value with three decimals; below 0.001 as "< 0.001", since
+/// more digits there claim a precision the test does not have.
+pub fn p_value(p: f64) -> String {
+    if p < 0.001 {
+        "< 0.001".into()
+    } else {
+        format!("{p:.3}")
+    }
+}
+
 /// Writes a right/wrong verdict as a mark with its word, so that it never
 /// rests on colour or shape alone; `None` (not judged) as a dash.
 pub fn verdict(correct: Option<bool>) -> &'static str {
@@ -240,7 +250,10 @@ mod tests {
     }
 
     #[test]
-    fn verdicts_are_written_in_words() {
+    fn p_values_claim_no_false_precision() {
+        assert_eq!(p_value(1.0), "1.000");
+        assert_eq!(p_value(0.0312), "0.031");
+        assert_eq!(p_value(0.0004), "< 0.001");
         assert_eq!(verdict(Some(false)), "✗ wrong");
         assert_eq!(verdict(None), "—");
     }

@@ -1,15 +1,25 @@
-//! The GraphQL calls of per-sample views: a run's samples a page at a time.
+//! The GraphQL calls of per-sample views: a run's samples a page at a time,
+//! the runs of a task that have samples, and two runs compared item by item.
 
 use graphql_client::GraphQLQuery;
 
-use super::{ApiError, JSON, UUID, post};
+use super::{ApiError, DateTime, JSON, UUID, post};
 
 operation!("graphql/samples.graphql", RunSamples);
+operation!("graphql/samples.graphql", SampleRuns);
+operation!("graphql/samples.graphql", CompareSamples);
 
 /// One page of a run's samples, with how many match in all.
 pub type SamplePage = run_samples::RunSamplesRunSamples;
 /// One sample of a run.
 pub type Sample = run_samples::RunSamplesRunSamplesNodes;
+/// Two runs compared item by item, with both runs' model and task.
+pub type Comparison = compare_samples::ResponseData;
+/// A shared item the two runs scored differently.
+pub type Difference = compare_samples::CompareSamplesCompareSamplesDifferences;
+/// A run named in a comparison.
+pub type RunHead = compare_samples::SampleRunHead;
+
 /// Which of a run's samples to list; `None` fields do not narrow.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SampleFilter {
@@ -48,6 +58,45 @@ pub async fn run_samples(
     };
     let data = post::<RunSamples>(variables).await?;
     Ok(data.run.map(|run| run.samples))
+}
+
+/// A run of a task, as the "compare samples with…" choice lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampleRun {
+    pub id: String,
+    pub model: String,
+    pub version: Option<String>,
+    pub n_shot: Option<i64>,
+    pub revision: Option<String>,
+    pub effective_at: String,
+    pub samples: i64,
+}
+
+/// Fetches up to 100 runs of `task` (every version) that have samples.
+pub async fn sample_runs(task: String) -> Result<Vec<SampleRun>, ApiError> {
+    let data = post::<SampleRuns>(sample_runs::Variables { task }).await?;
+    let runs = data
+        .runs
+        .nodes
+        .into_iter()
+        .filter(|r| r.samples.total_count > 0);
+    Ok(runs
+        .map(|run| SampleRun {
+            model: run.model.map(|m| m.name).unwrap_or_default(),
+            version: run.task.and_then(|t| t.version),
+            samples: run.samples.total_count,
+            id: run.id,
+            n_shot: run.n_shot,
+            revision: run.revision,
+            effective_at: run.effective_at,
+        })
+        .collect())
+}
+
+/// Compares two runs on the items both evaluated; an unknown run is an
+/// error (`run_not_found`).
+pub async fn compare(first: String, second: String) -> Result<Comparison, ApiError> {
+    post::<CompareSamples>(compare_samples::Variables { first, second }).await
 }
 
 #[cfg(test)]

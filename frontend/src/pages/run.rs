@@ -2,6 +2,7 @@
 //! the dataset version it is pinned to), every result it recorded, its
 //! history, the data-quality rules' warnings about it, and its samples.
 
+mod compare_with;
 mod samples;
 mod warnings;
 
@@ -93,7 +94,7 @@ fn RunBody(run: RunPageRun, view_state: Memo<RunView>) -> impl IntoView {
         move || match tab.get() {
             RunTab::Overview => view! { <Overview run=run.clone() task=task.clone() /> }.into_any(),
             RunTab::Samples => view! {
-                <samples::SamplesTab run_id=run.id.clone() total view_state />
+                <samples::SamplesTab run_id=run.id.clone() task=task.clone() total view_state />
             }
             .into_any(),
         }

@@ -1,7 +1,8 @@
 //! The URL state of per-sample views: a run page's tab and its samples'
-//! filters and cursor.
+//! filters and cursor, and the two runs (and the items shown) of a per-item
+//! comparison.
 
-use super::{query_string, run_href};
+use super::{encode, query_string, run_href};
 
 /// Which part of a run's page shows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -151,6 +152,106 @@ pub fn parse_score(text: &str) -> Option<f64> {
     text.trim().parse().ok().filter(|n: &f64| n.is_finite())
 }
 
+/// Which shared items a per-item comparison lists.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DiffShow {
+    /// Items one run got right and the other wrong.
+    #[default]
+    Discordant,
+    /// Items only the first run got right.
+    FirstRight,
+    /// Items only the second run got right.
+    SecondRight,
+    /// Every item the two runs scored differently, judged or not.
+    Scored,
+}
+
+impl DiffShow {
+    /// Every choice, in the order the filter lists them.
+    pub const ALL: [Self; 4] = [
+        Self::Discordant,
+        Self::FirstRight,
+        Self::SecondRight,
+        Self::Scored,
+    ];
+
+    /// The choice's name in the URL.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Discordant => "discordant",
+            Self::FirstRight => "first",
+            Self::SecondRight => "second",
+            Self::Scored => "scored",
+        }
+    }
+
+    /// The choice's label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Discordant => "All discordant",
+            Self::FirstRight => "Only the first right",
+            Self::SecondRight => "Only the second right",
+            Self::Scored => "Every score difference",
+        }
+    }
+
+    /// True when an item with these verdicts (first, second) is listed.
+    pub fn keeps(self, first: Option<bool>, second: Option<bool>) -> bool {
+        match self {
+            Self::Discordant => matches!(
+                (first, second),
+                (Some(true), Some(false)) | (Some(false), Some(true))
+            ),
+            Self::FirstRight => first == Some(true) && second == Some(false),
+            Self::SecondRight => first == Some(false) && second == Some(true),
+            Self::Scored => true,
+        }
+    }
+}
+
+/// What a per-item comparison shows, exactly as the URL says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SampleDiffView {
+    pub first: String,
+    pub second: String,
+    pub show: DiffShow,
+}
+
+impl SampleDiffView {
+    /// Reads the view from a query-string look-up; an unknown `show` lists
+    /// the discordant items.
+    pub fn from_query(get: impl Fn(&str) -> Option<String>) -> Self {
+        let text = |key: &str| {
+            get(key)
+                .map(|value| value.trim().to_string())
+                .unwrap_or_default()
+        };
+        let show = text("show");
+        Self {
+            first: text("first"),
+            second: text("second"),
+            show: DiffShow::ALL
+                .into_iter()
+                .find(|s| s.key() == show)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Returns the comparison's URL; the default `show` is left out.
+    pub fn href(&self) -> String {
+        let mut href = format!(
+            "/compare-samples?first={}&second={}",
+            encode(&self.first),
+            encode(&self.second)
+        );
+        if self.show != DiffShow::Discordant {
+            href.push_str("&show=");
+            href.push_str(self.show.key());
+        }
+        href
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
@@ -216,5 +317,38 @@ mod tests {
         assert_eq!(parse_score("inf"), None);
         assert_eq!(Verdict::from_key("incorrect").correct(), Some(false));
         assert_eq!(Verdict::All.correct(), None);
+    }
+
+    #[test]
+    fn sample_comparisons_survive_a_round_trip_through_the_url() {
+        let view = SampleDiffView {
+            first: "a".into(),
+            second: "b c".into(),
+            show: DiffShow::SecondRight,
+        };
+        let href = view.href();
+        assert_eq!(href, "/compare-samples?first=a&second=b%20c&show=second");
+        let query = query_of(&href);
+        assert_eq!(
+            SampleDiffView::from_query(|key| query.get(key).cloned()),
+            view
+        );
+        let plain = SampleDiffView {
+            show: DiffShow::Discordant,
+            ..view
+        };
+        assert_eq!(plain.href(), "/compare-samples?first=a&second=b%20c");
+    }
+
+    #[test]
+    fn each_choice_keeps_its_items() {
+        let (right, wrong) = (Some(true), Some(false));
+        assert!(DiffShow::Discordant.keeps(right, wrong));
+        assert!(DiffShow::Discordant.keeps(wrong, right));
+        assert!(!DiffShow::Discordant.keeps(right, None));
+        assert!(DiffShow::FirstRight.keeps(right, wrong));
+        assert!(!DiffShow::FirstRight.keeps(wrong, right));
+        assert!(DiffShow::SecondRight.keeps(wrong, right));
+        assert!(DiffShow::Scored.keeps(None, None));
     }
 }

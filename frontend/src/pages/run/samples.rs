@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
+use super::compare_with::CompareWith;
 use crate::api::samples::{self, Sample, SampleFilter, SamplePage};
 use crate::components::{DataTable, Empty, Head, Loading, Pager, error_fallback};
 use crate::format::{self, Kind, Num};
@@ -37,7 +38,12 @@ fn filter_of(view: &RunView) -> SampleFilter {
 
 /// The samples of run `run_id`, which has `total` of them stored.
 #[component]
-pub fn SamplesTab(run_id: String, total: i64, view_state: Memo<RunView>) -> impl IntoView {
+pub fn SamplesTab(
+    run_id: String,
+    task: String,
+    total: i64,
+    view_state: Memo<RunView>,
+) -> impl IntoView {
     if total == 0 {
         return view! {
             <Empty title="No samples for this run">
@@ -72,6 +78,7 @@ pub fn SamplesTab(run_id: String, total: i64, view_state: Memo<RunView>) -> impl
         }
     };
     view! {
+        <CompareWith run_id=run_id.clone() task />
         <Filters run_id=run_id.clone() view_state />
         <Transition fallback=Loading>
             <ErrorBoundary fallback=error_fallback>{table}</ErrorBoundary>
