@@ -134,12 +134,28 @@ pub fn abbreviate(text: &str, limit: usize) -> String {
     format!("{cut}…")
 }
 
-/// Writes a prompt or response for a table cell: whitespace runs (line
+/// Writes a target or response for a table cell: whitespace runs (line
 /// breaks included) become one space, so a cut keeps as many words as it
 /// can, and the text is cut after `limit` characters.
 pub fn excerpt(text: &str, limit: usize) -> String {
-    let words: Vec<&str> = text.split_whitespace().collect();
-    abbreviate(&words.join(" "), limit)
+    abbreviate(&fold(text), limit)
+}
+
+/// Writes the end of a prompt for a table cell, whitespace folded as in
+/// `excerpt`: its last `limit` characters after an ellipsis. A few-shot
+/// prompt puts its examples first and the item's own question last.
+pub fn prompt_excerpt(text: &str, limit: usize) -> String {
+    let folded = fold(text);
+    let count = folded.chars().count();
+    if count <= limit {
+        return folded;
+    }
+    let kept: String = folded.chars().skip(count - limit).collect();
+    format!("…{kept}")
+}
+
+fn fold(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Writes a p-value with three decimals; below 0.001 as "< 0.001", since
@@ -247,6 +263,9 @@ mod tests {
         assert_eq!(excerpt("Q: two\n\n  apples?\nA:", 40), "Q: two apples? A:");
         assert_eq!(excerpt("one two three", 7), "one two…");
         assert_eq!(excerpt("", 5), "");
+        let prompt = "Q: 1+1?\nA: 2\n\nQ: 2+2?\nA:";
+        assert_eq!(prompt_excerpt(prompt, 10), "…Q: 2+2? A:");
+        assert_eq!(prompt_excerpt("Q: 2+2?", 10), "Q: 2+2?");
     }
 
     #[test]

@@ -12,7 +12,8 @@ use crate::format;
 use crate::url_state::samples::{DiffShow, SampleDiffView};
 use crate::url_state::{run_href, task_href};
 
-/// How many characters of an item's input a row shows before it is opened.
+/// How many characters of an item's input (its end) a row shows before it
+/// is opened.
 const INPUT_EXCERPT: usize = 160;
 /// The differences table's columns.
 const DIFFERENCE_HEADS: &[Head] = &[
@@ -284,8 +285,8 @@ fn difference_rows(rows: Vec<Difference>) -> AnyView {
 fn difference_row(item: Difference) -> impl IntoView {
     let score = |s: Option<f64>| s.map(format::number).unwrap_or_else(|| "—".into());
     let input = item.input.unwrap_or_default();
-    let excerpt = format::excerpt(&input, INPUT_EXCERPT);
-    let input = if excerpt.chars().count() < input.chars().count() {
+    let excerpt = format::prompt_excerpt(&input, INPUT_EXCERPT);
+    let input = if input.chars().count() > INPUT_EXCERPT {
         view! {
             <details class="text">
                 <summary>{excerpt}</summary>

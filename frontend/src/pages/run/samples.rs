@@ -11,7 +11,8 @@ use crate::components::{DataTable, Empty, Head, Loading, Pager, error_fallback};
 use crate::format::{self, Kind, Num};
 use crate::url_state::samples::{RunView, Verdict, parse_score};
 
-/// How many characters of an input the table shows before cutting.
+/// How many characters of an input the table shows: its end, where a
+/// few-shot prompt asks the item's own question.
 const INPUT_EXCERPT: usize = 140;
 /// How many characters of a target or response the table shows.
 const OUTPUT_EXCERPT: usize = 60;
@@ -193,6 +194,8 @@ fn page_view(run_id: &str, page: SamplePage, total: i64, view_state: Memo<RunVie
     }
     view! {
         <p class="muted" data-test="samples-total">{summary}</p>
+        <p class="small">"Inputs show their end, where a few-shot prompt asks the item's own \
+            question; “Show all” opens a sample in full."</p>
         <SampleTable samples=page.nodes />
         <p class="pager">{first}<Pager href=next /></p>
     }
@@ -214,8 +217,9 @@ fn SampleTable(samples: Vec<Sample>) -> impl IntoView {
     }
 }
 
-fn text_or_dash(text: Option<&str>, limit: usize) -> String {
-    match text.map(|t| format::excerpt(t, limit)) {
+/// Writes `text` cut by `cut` to `limit` characters; a dash when empty.
+fn text_or_dash(text: Option<&str>, cut: fn(&str, usize) -> String, limit: usize) -> String {
+    match text.map(|t| cut(t, limit)) {
         Some(text) if !text.is_empty() => text,
         _ => "—".into(),
     }
@@ -236,14 +240,21 @@ fn sample_rows(sample: Sample, open: RwSignal<Option<i64>>) -> impl IntoView {
     };
     let score = format::num(Num::new(sample.score, Kind::from(&sample.score_kind)));
     let doc = sample.doc_id.map(|d| format!("doc {d}"));
+    let input = text_or_dash(
+        sample.input.as_deref(),
+        format::prompt_excerpt,
+        INPUT_EXCERPT,
+    );
+    let target = text_or_dash(sample.target.as_deref(), format::excerpt, OUTPUT_EXCERPT);
+    let output = text_or_dash(sample.output.as_deref(), format::excerpt, OUTPUT_EXCERPT);
     let details_id = format!("sample-{number}-full");
     let full = sample.clone();
     view! {
         <tr class:open=is_open>
             <td class="num">{number}<div class="small">{doc}</div></td>
-            <td class="text">{text_or_dash(sample.input.as_deref(), INPUT_EXCERPT)}</td>
-            <td class="text">{text_or_dash(sample.target.as_deref(), OUTPUT_EXCERPT)}</td>
-            <td class="text">{text_or_dash(sample.output.as_deref(), OUTPUT_EXCERPT)}</td>
+            <td class="text">{input}</td>
+            <td class="text">{target}</td>
+            <td class="text">{output}</td>
             <td class="num value">{score}</td>
             <td class="verdict" class:good=sample.correct == Some(true)
                 class:bad=sample.correct == Some(false)>{format::verdict(sample.correct)}</td>
@@ -307,8 +318,8 @@ mod tests {
 
     #[test]
     fn empty_texts_show_a_dash() {
-        assert_eq!(text_or_dash(None, 5), "—");
-        assert_eq!(text_or_dash(Some(" \n"), 5), "—");
-        assert_eq!(text_or_dash(Some("a\nb"), 5), "a b");
+        assert_eq!(text_or_dash(None, format::excerpt, 5), "—");
+        assert_eq!(text_or_dash(Some(" \n"), format::excerpt, 5), "—");
+        assert_eq!(text_or_dash(Some("a\nb"), format::excerpt, 5), "a b");
     }
 }
