@@ -1,5 +1,6 @@
 //! Every call the web app makes to the server, and nothing else does: the
-//! GraphQL API here and in `dataset`, sign-in in `auth`, uploads in `upload`.
+//! GraphQL API here, in `dataset` and in `samples`, sign-in in `auth`,
+//! uploads in `upload`.
 //!
 //! Operations are typed by `graphql_client` against `backend/schema.graphql`
 //! at build time, so a schema change that breaks a page breaks the build.
@@ -56,9 +57,29 @@ macro_rules! audit {
     };
 }
 
-// Declared after `audit!` so that they can use it.
+/// Derives one operation from the operations file `$file`. The path comes
+/// in as a single token tree: the derive reads its attribute's tokens, and
+/// a `literal` fragment would reach it wrapped, not as a string.
+// rustfmt indents this attribute further on every run (a `$file` inside
+// it confuses it), so the macro keeps its layout by hand.
+#[rustfmt::skip]
+macro_rules! operation {
+    ($file:tt, $name:ident) => {
+        #[derive(GraphQLQuery)]
+        #[graphql(
+            schema_path = "../backend/schema.graphql",
+            query_path = $file,
+            response_derives = "Debug, Clone, PartialEq",
+            variables_derives = "Debug, Clone, PartialEq"
+        )]
+        pub struct $name;
+    };
+}
+
+// Declared after `audit!` and `operation!` so that they can use them.
 pub mod auth;
 pub mod dataset;
+pub mod samples;
 mod upload;
 
 const ENDPOINT: &str = "/graphql";
@@ -266,9 +287,24 @@ async fn exchange(body: String, csrf: Option<&str>) -> Result<(u16, String), Api
 
 /// Reads a GraphQL answer: its data, or the first error it reports.
 fn parse<T: DeserializeOwned>(status: u16, text: &str) -> Result<T, ApiError> {
-    let parsed: graphql_client::Response<T> =
-        serde_json::from_str(text).map_err(|_| bad_response(status))?;
-    data_of(parsed)
+    match serde_json::from_str::<graphql_client::Response<T>>(text) {
+        Ok(parsed) => data_of(parsed),
+        // When one root field fails, the server still sends its siblings'
+        // data, which the typed decoder refuses for the missing field; the
+        // error explains more than "bad response" would.
+        Err(_) => Err(first_error(text).unwrap_or_else(|| bad_response(status))),
+    }
+}
+
+/// Returns the first error of an answer whose data could not be read.
+fn first_error(text: &str) -> Option<ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Errors {
+        errors: Option<Vec<graphql_client::Error>>,
+    }
+    let answer: Errors = serde_json::from_str(text).ok()?;
+    let error = answer.errors?.into_iter().next()?;
+    Some(ApiError::from_graphql(error))
 }
 
 /// Fetches a leaderboard.
@@ -439,7 +475,8 @@ macro_rules! enums {
         }
     )*};
 }
-enums!(leaderboard, model_page, model_scores, run_page);
+use samples::run_samples;
+enums!(leaderboard, model_page, model_scores, run_page, run_samples);
 
 macro_rules! directions {
     ($($module:ident),*) => {$(
@@ -480,4 +517,23 @@ pub async fn model_scores(name: String) -> Result<Option<(String, Vec<Score>)>, 
         let scores = model.scores.iter().map(|s| score!(s)).collect();
         (model.name, scores)
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_root_field_beside_good_ones_reports_its_error() {
+        let partial = r#"{"data": {"firstRun": {"id": "r"}}, "errors": [{"message":
+            "run `x` was not found", "extensions": {"code": "run_not_found"}}]}"#;
+        let parsed = parse::<samples::compare_samples::ResponseData>(200, partial);
+        let error = parsed.err().map(|e| e.code);
+        assert_eq!(error.as_deref(), Some("run_not_found"));
+        let garbage = parse::<samples::compare_samples::ResponseData>(502, "<html>");
+        assert_eq!(
+            garbage.err().map(|e| e.code).as_deref(),
+            Some("bad_response")
+        );
+    }
 }

@@ -9,8 +9,8 @@ use leptos_router::path;
 
 use crate::api;
 use crate::pages::{
-    compare, dataset, datasets, leaderboard, model, models, not_found, run, runs, sign_in, task,
-    tasks,
+    compare, dataset, datasets, leaderboard, model, models, not_found, run, runs, sample_diff,
+    sign_in, task, tasks,
 };
 use crate::session::{self, use_session};
 use crate::url_state::sign_in_href;
@@ -41,6 +41,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/runs") view=runs::RunsPage />
                     <Route path=path!("/runs/:id") view=run::RunPage />
                     <Route path=path!("/compare") view=compare::ComparePage />
+                    <Route path=path!("/compare-samples") view=sample_diff::SampleDiffPage />
                     <Route path=path!("/datasets") view=datasets::DatasetsPage />
                     <Route path=path!("/datasets/:name") view=dataset::DatasetPage />
                     <Route path=path!("/sign-in") view=sign_in::SignInPage />

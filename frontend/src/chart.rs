@@ -1,6 +1,6 @@
 //! Charts as plain SVG components: a bar chart with error bars, a line
-//! chart over training steps and a dot plot of differences. They load
-//! nothing at run time and scale with their container.
+//! chart over training steps, a dot plot of differences and a stacked bar
+//! of shares. They load nothing at run time and scale with their container.
 
 use leptos::prelude::*;
 
@@ -377,5 +377,113 @@ fn dot_row(row: &DotRow, y: f64, scale: Scale) -> impl IntoView + use<> {
             <text x=LABEL_WIDTH - 8.0 y=middle + 4.0 class="label" text-anchor="end">{label}</text>
             {dots}
         </g>
+    }
+}
+
+/// One part of a stacked bar: a labelled count drawn in `PALETTE[colour]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Part {
+    pub label: String,
+    pub count: u64,
+    pub colour: usize,
+}
+
+const STACK_HEIGHT: f64 = 44.0;
+
+/// Returns each part's left edge and width on a bar `width` wide; parts
+/// share the width in proportion to their counts (all zero when the total is).
+fn stack_layout(parts: &[Part], width: f64) -> Vec<(f64, f64)> {
+    let total: u64 = parts.iter().map(|p| p.count).sum();
+    let mut left = 0.0;
+    parts
+        .iter()
+        .map(|part| {
+            let share = if total == 0 {
+                0.0
+            } else {
+                part.count as f64 / total as f64
+            };
+            let at = (left, share * width);
+            left += share * width;
+            at
+        })
+        .collect()
+}
+
+/// One bar split into parts by count, each part's count written inside it
+/// when it fits, and a legend naming every part with its count and share,
+/// so colour is never the only key.
+#[component]
+pub fn StackedBar(#[prop(into)] title: String, parts: Vec<Part>) -> impl IntoView {
+    let total: u64 = parts.iter().map(|p| p.count).sum();
+    let share = move |count: u64| match total {
+        0 => 0.0,
+        _ => 100.0 * count as f64 / total as f64,
+    };
+    let layout = stack_layout(&parts, WIDTH);
+    let rects = parts
+        .iter()
+        .zip(layout)
+        .filter(|(part, _)| part.count > 0)
+        .map(|(part, (x, width))| {
+            let colour = PALETTE[part.colour % PALETTE.len()];
+            let label = (width >= 28.0).then(|| {
+                view! {
+                    <text x=x + width / 2.0 y=STACK_HEIGHT / 2.0 + 4.0 class="stack-count"
+                        text-anchor="middle">{part.count}</text>
+                }
+            });
+            view! {
+                <rect x=x y=0.0 width=width height=STACK_HEIGHT fill=colour>
+                    <title>{format!("{}: {}", part.label, part.count)}</title>
+                </rect>
+                {label}
+            }
+        })
+        .collect_view();
+    let legend = parts
+        .iter()
+        .map(|part| {
+            let colour = PALETTE[part.colour % PALETTE.len()];
+            view! {
+                <li><span class="swatch" style=format!("background:{colour}")></span>
+                    {format!("{}: {} ({:.0}%)", part.label, part.count, share(part.count))}</li>
+            }
+        })
+        .collect_view();
+    let description = parts
+        .iter()
+        .map(|part| format!("{} {}", part.label, part.count))
+        .collect::<Vec<_>>()
+        .join(", ");
+    view! {
+        <figure class="chart">
+            <figcaption>{title.clone()}</figcaption>
+            <svg viewBox=format!("0 0 {WIDTH} {STACK_HEIGHT}") role="img"
+                aria-label=format!("{title}: {description}.")
+                preserveAspectRatio="xMinYMin meet">{rects}</svg>
+            <ul class="legend">{legend}</ul>
+        </figure>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(count: u64) -> Part {
+        Part {
+            label: String::new(),
+            count,
+            colour: 0,
+        }
+    }
+
+    #[test]
+    fn stacked_parts_share_the_width_by_count() {
+        let layout = stack_layout(&[part(1), part(0), part(3)], 100.0);
+        assert_eq!(layout, [(0.0, 25.0), (25.0, 0.0), (25.0, 75.0)]);
+        let empty = stack_layout(&[part(0), part(0)], 100.0);
+        assert_eq!(empty, [(0.0, 0.0), (0.0, 0.0)]);
     }
 }

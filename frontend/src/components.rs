@@ -1,6 +1,6 @@
 //! Pieces every page uses: loading, error and empty states, sortable table
-//! headers, small labelled values, the search box and pager of the list
-//! pages, and the table of recorded changes (events).
+//! headers and plain data tables, small labelled values, the search box and
+//! pager of the list pages, and the table of recorded changes (events).
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -75,6 +75,33 @@ pub fn SortHeader(
                 <span class="marker" aria-hidden="true">{marker}</span>
             </button>
         </th>
+    }
+}
+
+/// A column head of a `DataTable`: its label, and whether the column holds
+/// numbers (which align right).
+pub type Head = (&'static str, bool);
+
+/// A data table in its scrolling frame: a row of column heads over the
+/// rows given as children.
+#[component]
+pub fn DataTable(
+    class: &'static str,
+    label: &'static str,
+    heads: &'static [Head],
+    children: Children,
+) -> impl IntoView {
+    let heads = heads
+        .iter()
+        .map(|(text, numeric)| view! { <th scope="col" class:num=*numeric>{*text}</th> })
+        .collect_view();
+    view! {
+        <div class="table-wrap">
+            <table class=format!("data {class}") aria-label=label>
+                <thead><tr>{heads}</tr></thead>
+                <tbody>{children()}</tbody>
+            </table>
+        </div>
     }
 }
 

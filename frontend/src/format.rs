@@ -134,6 +134,50 @@ pub fn abbreviate(text: &str, limit: usize) -> String {
     format!("{cut}…")
 }
 
+/// Writes a target or response for a table cell: whitespace runs (line
+/// breaks included) become one space, so a cut keeps as many words as it
+/// can, and the text is cut after `limit` characters.
+pub fn excerpt(text: &str, limit: usize) -> String {
+    abbreviate(&fold(text), limit)
+}
+
+/// Writes the end of a prompt for a table cell, whitespace folded as in
+/// `excerpt`: its last `limit` characters after an ellipsis. A few-shot
+/// prompt puts its examples first and the item's own question last.
+pub fn prompt_excerpt(text: &str, limit: usize) -> String {
+    let folded = fold(text);
+    let count = folded.chars().count();
+    if count <= limit {
+        return folded;
+    }
+    let kept: String = folded.chars().skip(count - limit).collect();
+    format!("…{kept}")
+}
+
+fn fold(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Writes a p-value with three decimals; below 0.001 as "< 0.001", since
+/// more digits there claim a precision the test does not have.
+pub fn p_value(p: f64) -> String {
+    if p < 0.001 {
+        "< 0.001".into()
+    } else {
+        format!("{p:.3}")
+    }
+}
+
+/// Writes a right/wrong verdict as a mark with its word, so that it never
+/// rests on colour or shape alone; `None` (not judged) as a dash.
+pub fn verdict(correct: Option<bool>) -> &'static str {
+    match correct {
+        Some(true) => "✓ right",
+        Some(false) => "✗ wrong",
+        None => "—",
+    }
+}
+
 /// Returns the columns of a table of JSON objects: each top-level key, in
 /// the order first seen.
 pub fn json_columns(rows: &[serde_json::Value]) -> Vec<String> {
@@ -212,6 +256,25 @@ mod tests {
         assert_eq!(json_cell(&json!("abcdef"), 3), "abc…");
         assert_eq!(json_cell(&json!(null), 4), "null");
         assert_eq!(abbreviate("80912494-423d-5697", 8), "80912494…");
+    }
+
+    #[test]
+    fn excerpts_fold_whitespace_before_cutting() {
+        assert_eq!(excerpt("Q: two\n\n  apples?\nA:", 40), "Q: two apples? A:");
+        assert_eq!(excerpt("one two three", 7), "one two…");
+        assert_eq!(excerpt("", 5), "");
+        let prompt = "Q: 1+1?\nA: 2\n\nQ: 2+2?\nA:";
+        assert_eq!(prompt_excerpt(prompt, 10), "…Q: 2+2? A:");
+        assert_eq!(prompt_excerpt("Q: 2+2?", 10), "Q: 2+2?");
+    }
+
+    #[test]
+    fn p_values_claim_no_false_precision() {
+        assert_eq!(p_value(1.0), "1.000");
+        assert_eq!(p_value(0.0312), "0.031");
+        assert_eq!(p_value(0.0004), "< 0.001");
+        assert_eq!(verdict(Some(false)), "✗ wrong");
+        assert_eq!(verdict(None), "—");
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod models;
 pub mod not_found;
 pub mod run;
 pub mod runs;
+pub mod sample_diff;
 pub mod sign_in;
 pub mod task;
 pub mod tasks;

@@ -1,6 +1,8 @@
 //! Page state kept in the URL's query string, so every view can be shared
 //! and reloaded: reading it from query pairs and writing it back.
 
+pub mod samples;
+
 /// What the leaderboard page shows, exactly as the URL says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LeaderboardState {

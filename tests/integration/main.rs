@@ -6,6 +6,7 @@ mod access_control;
 mod bad_input;
 mod browser;
 mod browser_admin;
+mod browser_samples;
 mod citus_readiness;
 mod datasets;
 mod graphql_api;

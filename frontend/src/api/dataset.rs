@@ -10,44 +10,19 @@ use super::{ApiError, AuditEntry, DateTime, JSON, answer, mutate, post, upload};
 /// the file travels in its own part of the multipart body.
 pub type Upload = ();
 
-/// Derives one operation: a read from `graphql/datasets.graphql` or a write
-/// from `graphql/dataset_admin.graphql` (the derive wants the path written
-/// out, not passed through a macro).
-macro_rules! operation {
-    (read $name:ident) => {
-        #[derive(GraphQLQuery)]
-        #[graphql(
-            schema_path = "../backend/schema.graphql",
-            query_path = "graphql/datasets.graphql",
-            response_derives = "Debug, Clone, PartialEq",
-            variables_derives = "Debug, Clone, PartialEq"
-        )]
-        pub struct $name;
-    };
-    (write $name:ident) => {
-        #[derive(GraphQLQuery)]
-        #[graphql(
-            schema_path = "../backend/schema.graphql",
-            query_path = "graphql/dataset_admin.graphql",
-            response_derives = "Debug, Clone, PartialEq",
-            variables_derives = "Debug, Clone, PartialEq"
-        )]
-        pub struct $name;
-    };
-}
-
-operation!(read DatasetList);
-operation!(read DatasetPage);
-operation!(read DatasetItems);
-operation!(read DatasetHistory);
-operation!(write CreateDataset);
-operation!(write UpdateDataset);
-operation!(write PreviewDatasetVersion);
-operation!(write CreateDatasetVersion);
-operation!(write PublishDatasetVersion);
-operation!(write DiscardDatasetVersion);
-operation!(write DeprecateDatasetVersion);
-operation!(write ArchiveDatasetVersion);
+// Reads, open to everyone, then the admin writes.
+operation!("graphql/datasets.graphql", DatasetList);
+operation!("graphql/datasets.graphql", DatasetPage);
+operation!("graphql/datasets.graphql", DatasetItems);
+operation!("graphql/datasets.graphql", DatasetHistory);
+operation!("graphql/dataset_admin.graphql", CreateDataset);
+operation!("graphql/dataset_admin.graphql", UpdateDataset);
+operation!("graphql/dataset_admin.graphql", PreviewDatasetVersion);
+operation!("graphql/dataset_admin.graphql", CreateDatasetVersion);
+operation!("graphql/dataset_admin.graphql", PublishDatasetVersion);
+operation!("graphql/dataset_admin.graphql", DiscardDatasetVersion);
+operation!("graphql/dataset_admin.graphql", DeprecateDatasetVersion);
+operation!("graphql/dataset_admin.graphql", ArchiveDatasetVersion);
 
 /// Where a dataset version is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

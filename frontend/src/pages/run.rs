@@ -1,22 +1,32 @@
 //! A run's page: its provenance (source file, hashes, harness, full config,
-//! the dataset version it is pinned to), every result it recorded, and its
-//! history.
+//! the dataset version it is pinned to), every result it recorded, its
+//! history, the data-quality rules' warnings about it, and its samples.
+
+mod compare_with;
+mod samples;
+mod warnings;
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::{self, Direction, run_page::RunPageRun};
 use crate::components::{AuditTable, Empty, Fact, Loading, error_fallback};
 use crate::format::{self, Kind, Num};
+use crate::url_state::samples::{RunTab, RunView};
 use crate::url_state::{
     DatasetTab, DatasetView, dataset_href, leaderboard_href, model_href, task_href,
 };
 
-/// The run page, at `/runs/<id>`.
+/// The run page, at `/runs/<id>?tab=…` (the samples tab's filters too).
 #[component]
 pub fn RunPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let query = use_query_map();
+    let view_state = Memo::new(move |_| {
+        let query = query.read();
+        RunView::from_query(|key| query.get(key))
+    });
     let run = LocalResource::new(move || api::run_page(id.get()));
     view! {
         <section class="page">
@@ -24,7 +34,7 @@ pub fn RunPage() -> impl IntoView {
                 <ErrorBoundary fallback=error_fallback>
                     {move || Suspend::new(async move {
                         run.await.map(|run| match run {
-                            Some(run) => view! { <Provenance run /> }.into_any(),
+                            Some(run) => view! { <RunBody run view_state /> }.into_any(),
                             None => view! {
                                 <Empty title="Run not found">
                                     <p>"No run has the id "<code>{id.get()}</code>"."</p>
@@ -38,12 +48,9 @@ pub fn RunPage() -> impl IntoView {
     }
 }
 
-fn or_dash(text: Option<String>) -> String {
-    text.filter(|t| !t.is_empty()).unwrap_or_else(|| "—".into())
-}
-
+/// The run's heading, its warnings, and the tab the URL names.
 #[component]
-fn Provenance(run: RunPageRun) -> impl IntoView {
+fn RunBody(run: RunPageRun, view_state: Memo<RunView>) -> impl IntoView {
     let model = run
         .model
         .as_ref()
@@ -55,6 +62,69 @@ fn Provenance(run: RunPageRun) -> impl IntoView {
         .map(|t| t.name.clone())
         .unwrap_or_default();
     let version = run.task.as_ref().and_then(|t| t.version.clone());
+    let truncated = run.truncated.then(|| {
+        view! {
+            <p class="notice warn">"Cut short by --limit: this run is never ranked."</p>
+        }
+    });
+    let found: Vec<(String, String)> = run
+        .quality_warnings
+        .iter()
+        .map(|w| (w.rule.clone(), w.detail.clone()))
+        .collect();
+    let total = run.sample_count.total_count;
+    // Only a change of tab re-renders the tab; the samples' filters and
+    // cursor are read inside it.
+    let tab = Memo::new(move |_| view_state.get().tab);
+    let tabs = RunTab::ALL
+        .into_iter()
+        .map(|each| {
+            let id = run.id.clone();
+            let href = move || view_state.get().with_tab(each).href(&id);
+            let current = move || (tab.get() == each).then_some("page");
+            let label = match each {
+                RunTab::Overview => "Overview".to_string(),
+                RunTab::Samples => format!("Samples ({total})"),
+            };
+            view! { <a href=href aria-current=current data-test=each.key()>{label}</a> }
+        })
+        .collect_view();
+    let tab_view = {
+        let (run, task) = (run.clone(), task.clone());
+        move || match tab.get() {
+            RunTab::Overview => view! { <Overview run=run.clone() task=task.clone() /> }.into_any(),
+            RunTab::Samples => view! {
+                <samples::SamplesTab run_id=run.id.clone() task=task.clone() total view_state />
+            }
+            .into_any(),
+        }
+    };
+    view! {
+        <header class="page-head">
+            <span class="eyebrow">"Run"</span>
+            <h1 class="mono" data-test="run-id">{run.id.clone()}</h1>
+            <p class="lede">
+                <a href=model_href(&model)>{model.clone()}</a>
+                " on "
+                <a href=task_href(&task)>{task.clone()}</a>
+                {format!(" · {} · {}", format::version(version.as_deref()),
+                    format::n_shot(run.n_shot))}
+            </p>
+            {truncated}
+            <warnings::QualityWarnings found />
+        </header>
+        <nav class="tabs" aria-label="Run views">{tabs}</nav>
+        {tab_view}
+    }
+}
+
+fn or_dash(text: Option<String>) -> String {
+    text.filter(|t| !t.is_empty()).unwrap_or_else(|| "—".into())
+}
+
+/// The overview tab: results, provenance and history.
+#[component]
+fn Overview(run: RunPageRun, task: String) -> impl IntoView {
     let groups = run
         .task
         .as_ref()
@@ -68,29 +138,12 @@ fn Provenance(run: RunPageRun) -> impl IntoView {
         (Some(used), None) => used.to_string(),
         _ => "—".into(),
     };
-    let truncated = run.truncated.then(|| {
-        view! {
-            <p class="notice warn">"Cut short by --limit: this run is never ranked."</p>
-        }
-    });
     let results = results_table(&run, &task);
     let pinned = pinned_version(&run);
     let history = history(&run);
     let started = or_dash(run.started_at.as_deref().map(format::date_time));
     let finished = or_dash(run.finished_at.as_deref().map(format::date_time));
     view! {
-        <header class="page-head">
-            <span class="eyebrow">"Run"</span>
-            <h1 class="mono" data-test="run-id">{run.id.clone()}</h1>
-            <p class="lede">
-                <a href=model_href(&model)>{model.clone()}</a>
-                " on "
-                <a href=task_href(&task)>{task.clone()}</a>
-                {format!(" · {} · {}", format::version(version.as_deref()),
-                    format::n_shot(run.n_shot))}
-            </p>
-            {truncated}
-        </header>
         <section class="panel" aria-labelledby="results-title">
             <h2 id="results-title">"Results"</h2>
             {results}

@@ -129,6 +129,23 @@ pub async fn text_of(client: &Client, css: &str) -> anyhow::Result<String> {
     Ok(element.text().await?)
 }
 
+/// Waits until `css` shows exactly `expected` (a page that fetches anew
+/// keeps its old text meanwhile), failing with the last text seen.
+pub async fn wait_for_text(client: &Client, css: &str, expected: &str) -> anyhow::Result<()> {
+    let started = Instant::now();
+    loop {
+        let shown = text_of(client, css).await?;
+        if shown == expected {
+            return Ok(());
+        }
+        ensure!(
+            started.elapsed() < PATIENCE,
+            "`{css}` shows `{shown}`, not `{expected}`"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Saves the page as `name.png`.
 pub async fn screenshot(client: &Client, name: &str) -> anyhow::Result<()> {
     let dir = repo_root().join("target/test-output/browser");
