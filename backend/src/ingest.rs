@@ -11,7 +11,10 @@ pub mod importer;
 pub mod inspect;
 pub mod lenient_json;
 pub mod lm_eval;
+pub mod mteb;
 pub mod parsed;
+#[cfg(test)]
+mod real_data;
 pub mod sample_store;
 pub mod samples;
 pub mod source;

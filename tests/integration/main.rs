@@ -15,6 +15,7 @@ mod immutability;
 mod ingest_real;
 mod inspect;
 mod migrations;
+mod mteb;
 mod pg_harness;
 mod quality;
 mod record_runs;

@@ -48,8 +48,9 @@ async fn the_real_folder_has_exactly_these_findings() -> anyhow::Result<()> {
             ("out_of_range", 0),
             // The polymer run's mae and its stderr; Inspect's log_with_nan.
             ("non_finite", 3),
-            // 101 lm-eval values, and 741 HELM stats: one trial each, so no stderr.
-            ("missing_stderr", 842),
+            // 101 lm-eval values, 741 HELM stats (one trial each, so no
+            // stderr) and the 3,781 MTEB values (MTEB reports none).
+            ("missing_stderr", 842 + 3781),
             ("incomplete_samples", 0),
             // log_streaming.eval ran two epochs, and samples have no epoch
             // column yet, so its second epoch repeats the first's items.

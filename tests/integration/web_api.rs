@@ -75,12 +75,14 @@ async fn task_summaries_list_each_name_once_and_page() -> anyhow::Result<()> {
     )
     .await;
     let page = &first["taskSummaries"];
-    // 451 lm-eval task names, HELM's `bbq` and 6 Inspect ones (`popularity`, …).
-    assert_eq!(page["totalCount"], 451 + 1 + 6);
+    // 451 lm-eval task names, HELM's `bbq`, 6 Inspect ones (`popularity`, …)
+    // and 11 MTEB ones (`STSBenchmark`, …).
+    assert_eq!(page["totalCount"], 451 + 1 + 6 + 11);
     assert_eq!(page["pageInfo"]["hasNextPage"], true);
+    // Names sort by code point, so MTEB's capitalised names come first.
     assert_eq!(
         page["nodes"],
-        json!([{"name": "aggregate"}, {"name": "anagrams1"}])
+        json!([{"name": "AmazonCounterfactualClassification"}, {"name": "ArguAna"}])
     );
     let cursor = page["pageInfo"]["endCursor"].as_str().unwrap_or_default();
     let next = data(
@@ -90,7 +92,7 @@ async fn task_summaries_list_each_name_once_and_page() -> anyhow::Result<()> {
     .await;
     assert_eq!(
         next["taskSummaries"]["nodes"],
-        json!([{"name": "anagrams2"}])
+        json!([{"name": "AskUbuntuDupQuestions"}])
     );
     let searched = data(
         &db,

@@ -14,6 +14,7 @@ use super::file_error::FileError;
 use super::helm::HelmImporter;
 use super::inspect::InspectImporter;
 use super::lm_eval::{self, NotLmEval, Shape};
+use super::mteb::MtebImporter;
 use super::parsed::ParsedFile;
 
 /// A file as importers see it: its path (for sibling files and messages),
@@ -77,9 +78,8 @@ impl Importer for LmEvalImporter {
     }
 }
 
-/// Formats lm-eval's classifier recognises whose importers come later are
-/// skipped with that reason; anything else is left unclaimed. Inspect logs
-/// are claimed by their own importer, which asks first.
+/// Formats lm-eval's classifier recognises but no importer reads are
+/// skipped with that reason; anything else is left unclaimed.
 fn foreign(reason: NotLmEval) -> Option<Imported> {
     match reason {
         // The HELM importer goes first, so these are HELM-like files it did
@@ -89,11 +89,10 @@ fn foreign(reason: NotLmEval) -> Option<Imported> {
              through their `stats.json`)",
             reason.reason()
         ))),
-        NotLmEval::MtebResult | NotLmEval::MtebModelMeta => Some(Imported::Skipped(format!(
-            "{}: its importer is not available yet",
-            reason.reason()
-        ))),
-        NotLmEval::InspectLog
+        // Claimed by their own importers, which ask first.
+        NotLmEval::MtebResult
+        | NotLmEval::MtebModelMeta
+        | NotLmEval::InspectLog
         | NotLmEval::NotAnObject
         | NotLmEval::NoResultsMap
         | NotLmEval::ForeignResults => None,
@@ -102,7 +101,12 @@ fn foreign(reason: NotLmEval) -> Option<Imported> {
 
 /// Every importer, most specific first: lm-eval accepts bare task maps, so
 /// it goes last.
-pub const IMPORTERS: &[&dyn Importer] = &[&HelmImporter, &InspectImporter, &LmEvalImporter];
+pub const IMPORTERS: &[&dyn Importer] = &[
+    &HelmImporter,
+    &InspectImporter,
+    &MtebImporter,
+    &LmEvalImporter,
+];
 
 /// The result of asking every importer.
 #[expect(

@@ -94,6 +94,8 @@ pub enum SourceFormat {
     Helm,
     /// A UK AISI Inspect log (`.json`, legacy `.txt`, or `.eval` zip).
     Inspect,
+    /// An MTEB result file (any of its three generations).
+    Mteb,
 }
 
 impl SourceFormat {
@@ -103,6 +105,7 @@ impl SourceFormat {
             Self::LmEvalV03 | Self::LmEvalV04 => "lm-evaluation-harness",
             Self::Helm => "helm",
             Self::Inspect => "inspect_ai",
+            Self::Mteb => "mteb",
         }
     }
 }

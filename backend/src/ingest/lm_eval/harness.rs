@@ -76,9 +76,10 @@ pub(super) fn style_of(format: SourceFormat) -> KeyStyle {
         SourceFormat::LmEvalV03 => KeyStyle::Bare,
         // HELM and Inspect files never reach lm-eval's reader; the arm only
         // completes the match.
-        SourceFormat::LmEvalV04 | SourceFormat::Helm | SourceFormat::Inspect => {
-            KeyStyle::WithFilter
-        }
+        SourceFormat::LmEvalV04
+        | SourceFormat::Helm
+        | SourceFormat::Inspect
+        | SourceFormat::Mteb => KeyStyle::WithFilter,
     }
 }
 
@@ -130,7 +131,10 @@ fn harness_version(
 pub(super) fn implied_version(format: SourceFormat) -> Option<String> {
     match format {
         SourceFormat::LmEvalV03 => Some(V03_VERSION.to_owned()),
-        SourceFormat::LmEvalV04 | SourceFormat::Helm | SourceFormat::Inspect => None,
+        SourceFormat::LmEvalV04
+        | SourceFormat::Helm
+        | SourceFormat::Inspect
+        | SourceFormat::Mteb => None,
     }
 }
 
