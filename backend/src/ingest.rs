@@ -9,6 +9,7 @@ pub mod file_error;
 pub mod helm;
 pub mod importer;
 pub mod inspect;
+pub mod leaderboard_csv;
 pub mod lenient_json;
 pub mod lm_eval;
 pub mod mteb;

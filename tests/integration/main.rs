@@ -14,6 +14,7 @@ mod http;
 mod immutability;
 mod ingest_real;
 mod inspect;
+mod leaderboard_csv;
 mod migrations;
 mod mteb;
 mod pg_harness;

@@ -5,7 +5,7 @@
 use sea_orm::DbBackend;
 use serde_json::json;
 
-use crate::support::{count, data, empty, ingest, options, real};
+use crate::support::{assert_reingest_stores_nothing, count, data, empty, ingest, options, real};
 
 const RESULTS: &str = "mteb-results/results";
 
@@ -76,17 +76,7 @@ async fn the_real_results_are_stored_once_with_exact_values() -> anyhow::Result<
         .find(|entry| entry["model"]["name"] == "intfloat/multilingual-e5-small");
     assert_eq!(e5.map(|entry| &entry["value"]), Some(&json!(0.757522)));
 
-    let (second, _) = ingest(&db, &[real(RESULTS)], &options()).await?;
-    assert_eq!(
-        (
-            second.stored,
-            second.already_stored,
-            second.runs,
-            second.results
-        ),
-        (0, 64, 0, 0)
-    );
-    assert_eq!(count(&db, "SELECT count(*) FROM run_result").await, 3781);
+    assert_reingest_stores_nothing(&db, &[real(RESULTS)], 64).await?;
 
     Ok(())
 }

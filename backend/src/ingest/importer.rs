@@ -13,9 +13,10 @@ use serde_json::Value;
 use super::file_error::FileError;
 use super::helm::HelmImporter;
 use super::inspect::InspectImporter;
+use super::leaderboard_csv::LeaderboardCsvImporter;
 use super::lm_eval::{self, NotLmEval, Shape};
 use super::mteb::MtebImporter;
-use super::parsed::ParsedFile;
+use super::parsed::{ParsedFile, ParsedTable};
 
 /// A file as importers see it: its path (for sibling files and messages),
 /// its bytes, and its JSON when it parses as JSON (read once for all; never
@@ -33,6 +34,8 @@ pub enum Imported {
     Results(ParsedFile),
     /// Results that name no model; storable only when the user names one.
     BareResults(ParsedFile),
+    /// A leaderboard table: one source per model row.
+    Table(ParsedTable),
     /// Of the format but holding nothing to store (an index, metadata), with why.
     Skipped(String),
 }
@@ -89,6 +92,11 @@ fn foreign(reason: NotLmEval) -> Option<Imported> {
              through their `stats.json`)",
             reason.reason()
         ))),
+        NotLmEval::OpenCompassOutput => Some(Imported::Skipped(format!(
+            "{}: prompts and predictions without scores; OpenCompass outputs are not \
+             imported",
+            reason.reason()
+        ))),
         // Claimed by their own importers, which ask first.
         NotLmEval::MtebResult
         | NotLmEval::MtebModelMeta
@@ -105,6 +113,7 @@ pub const IMPORTERS: &[&dyn Importer] = &[
     &HelmImporter,
     &InspectImporter,
     &MtebImporter,
+    &LeaderboardCsvImporter,
     &LmEvalImporter,
 ];
 
@@ -131,7 +140,7 @@ pub fn import(probe: &Probe<'_>) -> Result<Claimed, FileError> {
         .map(|importer| format!("{} ({})", importer.name(), importer.looks_for()))
         .collect();
     Ok(Claimed::Unrecognised(format!(
-        "unrecognised format: looked for {}",
+        "looked for {}",
         looked_for.join("; ")
     )))
 }

@@ -135,18 +135,11 @@ fn read(document: &Map<String, Value>) -> Result<ParsedFile, FileError> {
     };
 
     Ok(ParsedFile {
-        format: Some(SourceFormat::Mteb),
-        harness: SourceFormat::Mteb.harness().to_owned(),
         harness_version: optional_text(document, "mteb_version")?,
-        model: None,
         config,
         evaluated_at: evaluated_at(document)?,
         duration_seconds: optional_seconds(document, "evaluation_time")?,
-        finished_at: None,
-        harness_commit: None,
-        runs: vec![run],
-        samples: Vec::new(),
-        folder_sha256: None,
+        ..ParsedFile::of(SourceFormat::Mteb, vec![run])
     })
 }
 

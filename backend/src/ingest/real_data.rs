@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 
+use super::source::{Classified, classify};
+
 const DEFAULT_DATA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/real");
 
 /// Returns the folder `relative` inside the real data; panics when absent.
@@ -17,4 +19,11 @@ pub fn folder(relative: &str) -> PathBuf {
         dir.display()
     );
     dir
+}
+
+/// Classifies the real file at `relative` inside `folder` as an ingest would.
+pub fn classified(folder_name: &str, relative: &str) -> Classified {
+    let path = folder(folder_name).join(relative);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    classify(&path, &bytes)
 }

@@ -127,9 +127,25 @@ fn object_kind(object: &Map<String, Value>) -> NotLmEval {
         NotLmEval::MtebResult
     } else if mteb::is_model_meta(object) {
         NotLmEval::MtebModelMeta
+    } else if is_opencompass_output(object) {
+        NotLmEval::OpenCompassOutput
     } else {
         NotLmEval::NoResultsMap
     }
+}
+
+/// Tells OpenCompass's `predictions/…` and `results/…` files: items keyed
+/// by their index (`"0"`, `"1"`, …), each with its prompt and prediction.
+fn is_opencompass_output(object: &Map<String, Value>) -> bool {
+    !object.is_empty()
+        && object.iter().all(|(key, item)| {
+            let is_index = key.bytes().all(|byte| byte.is_ascii_digit());
+            let item = item.as_object();
+            is_index
+                && item.is_some_and(|item| {
+                    item.contains_key("origin_prompt") && item.contains_key("prediction")
+                })
+        })
 }
 
 /// Names the format of a document that is not an object, by its first element.

@@ -57,6 +57,7 @@ pub(super) fn read(document: &Map<String, Value>) -> Result<ParsedFile, FileErro
         runs,
         samples: Vec::new(),
         folder_sha256: None,
+        table_row: None,
     })
 }
 
@@ -79,7 +80,9 @@ pub(super) fn style_of(format: SourceFormat) -> KeyStyle {
         SourceFormat::LmEvalV04
         | SourceFormat::Helm
         | SourceFormat::Inspect
-        | SourceFormat::Mteb => KeyStyle::WithFilter,
+        | SourceFormat::Mteb
+        | SourceFormat::AlpacaEval
+        | SourceFormat::OpenLlmLeaderboard => KeyStyle::WithFilter,
     }
 }
 
@@ -134,7 +137,9 @@ pub(super) fn implied_version(format: SourceFormat) -> Option<String> {
         SourceFormat::LmEvalV04
         | SourceFormat::Helm
         | SourceFormat::Inspect
-        | SourceFormat::Mteb => None,
+        | SourceFormat::Mteb
+        | SourceFormat::AlpacaEval
+        | SourceFormat::OpenLlmLeaderboard => None,
     }
 }
 

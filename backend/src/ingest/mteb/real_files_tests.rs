@@ -9,14 +9,8 @@ use crate::ingest::source::{Classified, classify};
 
 const RESULTS: &str = "mteb-results/results";
 
-fn classified(relative: &str) -> Classified {
-    let path = real_data::folder(RESULTS).join(relative);
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    classify(&path, &bytes)
-}
-
 fn parsed(relative: &str) -> ParsedFile {
-    match classified(relative) {
+    match real_data::classified(RESULTS, relative) {
         Classified::Results(file) => file,
         other => panic!("{relative}: expected results, got {other:?}"),
     }
