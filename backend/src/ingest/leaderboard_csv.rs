@@ -58,7 +58,7 @@ impl Importer for LeaderboardCsvImporter {
         if !is_csv(probe.path) {
             return Ok(None);
         }
-        let Some(header) = table::header(probe.bytes) else {
+        let Some(header) = table::header(probe.bytes)? else {
             return Ok(None);
         };
         let layout = match recognise(&header) {

@@ -47,14 +47,22 @@ pub(super) enum Role {
     Ignored(&'static str),
 }
 
-/// Returns each column's role; fails when a header names two columns alike.
+/// Returns each column's role; fails when a header names two columns alike
+/// or leaves a column after the first without a name (whose numbers could
+/// belong to no task or metric).
 pub(super) fn roles(layout: Layout, header: &[String]) -> Result<Vec<Role>, FileError> {
+    let header_error = |message| FileError {
+        code: ErrorCode::InvalidCsv,
+        path: "line 1".into(),
+        message,
+    };
     if let Some(name) = repeated(header) {
-        return Err(FileError {
-            code: ErrorCode::InvalidCsv,
-            path: "line 1".into(),
-            message: format!("The column `{name}` appears twice in the header."),
-        });
+        let message = format!("The column `{name}` appears twice in the header.");
+        return Err(header_error(message));
+    }
+    if let Some(index) = header.iter().skip(1).position(String::is_empty) {
+        let message = format!("Column {} has no name in the header.", index + 2);
+        return Err(header_error(message));
     }
     let index_of = |name: &str| header.iter().position(|h| h == name);
     let roles = header.iter().enumerate().map(|(index, name)| match layout {
@@ -170,12 +178,26 @@ mod tests {
     }
 
     #[test]
-    fn repeated_headers_are_refused() {
-        let names = header(&["Model", "URL", "URL"]);
-        let error = roles(Layout::OpenLlmLeaderboard, &names).err();
+    fn repeated_and_nameless_headers_are_refused() {
+        let error = |names: &[&str]| {
+            let error = roles(Layout::OpenLlmLeaderboard, &header(names)).err();
+            error.map(|e| (e.code, e.path, e.message))
+        };
         assert_eq!(
-            error.map(|e| (e.code, e.path)),
-            Some((ErrorCode::InvalidCsv, "line 1".into()))
+            error(&["Model", "URL", "URL"]),
+            Some((
+                ErrorCode::InvalidCsv,
+                "line 1".into(),
+                "The column `URL` appears twice in the header.".into()
+            ))
+        );
+        assert_eq!(
+            error(&["Model", "ARC(25-shot)", ""]),
+            Some((
+                ErrorCode::InvalidCsv,
+                "line 1".into(),
+                "Column 3 has no name in the header.".into()
+            ))
         );
     }
 }

@@ -29,14 +29,22 @@ pub(super) struct Row {
     pub cells: Vec<String>,
 }
 
-/// Reads only the header, for recognising a layout; `None` for a file with
-/// no readable first line (it is then no table anyone can recognise).
-pub(super) fn header(bytes: &[u8]) -> Option<Vec<String>> {
+/// Reads only the header, for recognising a layout; `None` for an empty
+/// file. Fails when the first line is not UTF-8 text.
+pub(super) fn header(bytes: &[u8]) -> Result<Option<Vec<String>>, FileError> {
     let mut reader = reader(bytes);
     let mut record = ByteRecord::new();
-    let has_header = reader.read_byte_record(&mut record).ok()?;
-    let header = StringRecord::from_byte_record(record).ok()?;
-    has_header.then(|| names(&header))
+    let has_header = reader
+        .read_byte_record(&mut record)
+        .map_err(|error| located(&error, &[]))?;
+    if !has_header {
+        return Ok(None);
+    }
+    let header = StringRecord::from_byte_record(record).map_err(|error| {
+        let message = "The header is not UTF-8; save the file as UTF-8.".to_owned();
+        csv_error(cell_location(1, &[], error.utf8_error().field()), message)
+    })?;
+    Ok(Some(names(&header)))
 }
 
 /// Reads the whole table; fails with the line (and column) of the first
@@ -175,6 +183,16 @@ mod tests {
         assert_eq!(error(b"a,b\n1,caf\xe9\n"), invalid("line 2, column \"b\""));
         let long = format!("a,b\n1,2\n3,{}\n", "9".repeat(MAX_LINE_BYTES));
         assert_eq!(error(long.as_bytes()), invalid("line 3"));
+    }
+
+    #[test]
+    fn a_header_that_is_not_utf8_is_refused() {
+        let error = header(b"Model,caf\xe9\nx,1\n").err();
+        assert_eq!(
+            error.map(|e| (e.code, e.path)),
+            Some((ErrorCode::InvalidCsv, "line 1, column 2".into()))
+        );
+        assert_eq!(header(b""), Ok(None));
     }
 
     #[test]
