@@ -65,13 +65,38 @@ pub(super) fn roles(layout: Layout, header: &[String]) -> Result<Vec<Role>, File
         return Err(header_error(message));
     }
     let index_of = |name: &str| header.iter().position(|h| h == name);
-    let roles = header.iter().enumerate().map(|(index, name)| match layout {
-        _ if index == 0 => Role::Model,
-        Layout::AlpacaEval => alpaca_eval(name, &index_of),
-        Layout::OpenLlmLeaderboard => open_llm(name),
-    });
+    let roles: Vec<Role> = header
+        .iter()
+        .enumerate()
+        .map(|(index, name)| match layout {
+            _ if index == 0 => Role::Model,
+            Layout::AlpacaEval => alpaca_eval(name, &index_of),
+            Layout::OpenLlmLeaderboard => open_llm(name),
+        })
+        .collect();
+    // A row is one run per task, so two columns of one task's metric (at
+    // two n-shots, say) would claim the same result.
+    if let Some(index) = repeated_score(&roles) {
+        let message = format!(
+            "The column `{}` repeats the task and metric of an earlier column.",
+            header[index]
+        );
+        return Err(header_error(message));
+    }
 
-    Ok(roles.collect())
+    Ok(roles)
+}
+
+fn repeated_score(roles: &[Role]) -> Option<usize> {
+    let key = |role: &Role| match role {
+        Role::Score { task, metric, .. } => Some((task.clone(), metric.clone())),
+        _ => None,
+    };
+    let keys: Vec<_> = roles.iter().map(key).collect();
+    keys.iter()
+        .enumerate()
+        .find(|(index, key)| key.is_some() && keys[..*index].contains(key))
+        .map(|(index, _)| index)
 }
 
 fn repeated(header: &[String]) -> Option<&str> {
@@ -189,6 +214,15 @@ mod tests {
                 ErrorCode::InvalidCsv,
                 "line 1".into(),
                 "The column `URL` appears twice in the header.".into()
+            ))
+        );
+        assert_eq!(
+            error(&["Model", "ARC(25-shot)", "ARC (0-shot)"]),
+            Some((
+                ErrorCode::InvalidCsv,
+                "line 1".into(),
+                "The column `ARC (0-shot)` repeats the task and metric of an earlier column."
+                    .into()
             ))
         );
         assert_eq!(

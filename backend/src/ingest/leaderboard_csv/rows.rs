@@ -30,7 +30,8 @@ pub(super) struct Board {
     pub filter: String,
 }
 
-/// Reads every row; fails on the first cell that cannot be read.
+/// Reads every row; fails on the first cell that cannot be read, in a
+/// dropped repeat too (a broken file is refused whole).
 pub(super) fn read(table: &Table, roles: &[Role], board: &Board) -> Result<ParsedTable, FileError> {
     let mut kept: HashMap<String, &Row> = HashMap::new();
     let mut parsed = ParsedTable {
@@ -40,6 +41,7 @@ pub(super) fn read(table: &Table, roles: &[Role], board: &Board) -> Result<Parse
     for row in &table.rows {
         let model = model(row, &table.header)?;
         let key = identity::alias_key(model);
+        let source = source(row, &table.header, roles, board)?;
         if let Some(first) = kept.get(&key) {
             parsed.dropped.push(DroppedRow {
                 line: row.line,
@@ -50,7 +52,7 @@ pub(super) fn read(table: &Table, roles: &[Role], board: &Board) -> Result<Parse
             continue;
         }
         kept.insert(key, row);
-        parsed.rows.push(source(row, &table.header, roles, board)?);
+        parsed.rows.push(source);
     }
 
     Ok(parsed)
@@ -234,6 +236,12 @@ mod tests {
 
     #[test]
     fn cells_that_are_not_numbers_name_their_line_and_column() {
+        let error = parse("Model,ARC(25-shot)\nm,1\nm,oops\n").err();
+        assert_eq!(
+            error.map(|e| e.path),
+            Some(r#"line 3, column "ARC(25-shot)""#.into()),
+            "a repeated row is checked before it is dropped"
+        );
         let error = parse("Model,ARC(25-shot)\nm,high\n").err();
         assert_eq!(
             error.map(|e| (e.code, e.path)),
