@@ -101,3 +101,81 @@ fn meta_error(code: ErrorCode, reason: &str) -> FileError {
         message: format!("The `{MODEL_META}` beside this result is {reason}."),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::path::PathBuf;
+
+    use super::*;
+
+    /// A `results/<org>__<name>/<revision>/` folder, removed on drop.
+    struct RevisionFolder(PathBuf);
+
+    impl RevisionFolder {
+        fn new(label: &str, meta: Option<&[u8]>) -> Self {
+            let root =
+                std::env::temp_dir().join(format!("yardstick-mteb-{label}-{}", std::process::id()));
+            fs::remove_dir_all(&root).ok();
+            let folder = root.join("org__model").join("no_revision_available");
+            fs::create_dir_all(&folder).expect("create the revision folder");
+            if let Some(meta) = meta {
+                fs::write(folder.join(MODEL_META), meta).expect("write model_meta.json");
+            }
+            Self(root)
+        }
+
+        fn result(&self) -> PathBuf {
+            self.0
+                .join("org__model/no_revision_available")
+                .join("Task.json")
+        }
+    }
+
+    impl Drop for RevisionFolder {
+        fn drop(&mut self) {
+            fs::remove_dir_all(&self.0).ok();
+        }
+    }
+
+    #[test]
+    fn the_folder_names_the_model_when_no_metadata_does() -> Result<(), FileError> {
+        let folder = RevisionFolder::new("folder", None);
+        let model = model(&folder.result())?;
+        let expected = ModelRef {
+            source: ModelSource::Hub("org/model".into()),
+            revision: None,
+        };
+        assert_eq!(model, Some(expected));
+        Ok(())
+    }
+
+    #[test]
+    fn the_metadata_wins_over_the_folder() -> Result<(), FileError> {
+        let meta = br#"{"name": "Org/Model-v2", "revision": "abc123"}"#;
+        let folder = RevisionFolder::new("meta", Some(meta));
+        let model = model(&folder.result())?;
+        let expected = ModelRef {
+            source: ModelSource::Hub("Org/Model-v2".into()),
+            revision: Some("abc123".into()),
+        };
+        assert_eq!(model, Some(expected));
+        Ok(())
+    }
+
+    #[test]
+    fn broken_metadata_is_an_error_located_in_it() {
+        let folder = RevisionFolder::new("broken", Some(br#"{"name": "#));
+        let error = model(&folder.result()).err();
+        assert_eq!(
+            error.map(|e| (e.code, e.path)),
+            Some((ErrorCode::InvalidJson, "model_meta.json:$".into()))
+        );
+        let folder = RevisionFolder::new("typed", Some(br#"{"name": 5}"#));
+        let error = model(&folder.result()).err();
+        assert_eq!(
+            error.map(|e| (e.code, e.path)),
+            Some((ErrorCode::InvalidField, "model_meta.json:$.name".into()))
+        );
+    }
+}
