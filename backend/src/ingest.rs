@@ -9,9 +9,13 @@ pub mod file_error;
 pub mod helm;
 pub mod importer;
 pub mod inspect;
+pub mod leaderboard_csv;
 pub mod lenient_json;
 pub mod lm_eval;
+pub mod mteb;
 pub mod parsed;
+#[cfg(test)]
+mod real_data;
 pub mod sample_store;
 pub mod samples;
 pub mod source;

@@ -34,6 +34,7 @@ impl ProgressReport {
             duplicates = summary.duplicates,
             skipped = summary.skipped,
             rejected = summary.rejected,
+            dropped_rows = summary.dropped_rows,
             runs = summary.runs,
             results = summary.results,
             duration_ms = summary.elapsed.as_millis() as u64,
@@ -65,6 +66,11 @@ impl Progress for ProgressReport {
 /// Returns the line printed for a file, or `None` for a stored file.
 pub fn outcome_line(path: &str, outcome: &Outcome) -> Option<String> {
     match outcome {
+        Outcome::Stored(stored) if stored.dropped_rows > 0 => Some(format!(
+            "stored {path}: dropped {} repeated rows of a model listed before (the first \
+             listing is kept; the ingest event names them)",
+            stored.dropped_rows
+        )),
         Outcome::Stored(_) => None,
         Outcome::AlreadyStored => Some(format!("already stored {path}: nothing new")),
         Outcome::Duplicate { of } => Some(format!("skipped {path}: same as {of}")),
@@ -78,10 +84,14 @@ pub fn outcome_line(path: &str, outcome: &Outcome) -> Option<String> {
 
 /// Formats the end-of-ingest summary.
 pub fn summary_text(summary: &Summary) -> String {
+    let dropped = match summary.dropped_rows {
+        0 => String::new(),
+        rows => format!(" ({rows} repeated table rows dropped)"),
+    };
     format!(
-        "{} files in {:.2} s: {} stored, {} already stored, {} duplicates, {} skipped, \
-         {} rejected; {} runs, {} results and {} samples stored ({:.1} files/s, \
-         {:.0} results/s)",
+        "{} files in {:.2} s: {} stored{dropped}, {} already stored, {} duplicates, \
+         {} skipped, {} rejected; {} runs, {} results and {} samples stored \
+         ({:.1} files/s, {:.0} results/s)",
         summary.files,
         summary.elapsed.as_secs_f64(),
         summary.stored,

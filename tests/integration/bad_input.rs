@@ -1,6 +1,7 @@
 //! Bad input: every kind of broken file gets one coded error naming the file
-//! and the JSON path, the other files are still stored, re-ingesting stores
-//! nothing new, and a file that fails half-way leaves no rows.
+//! and the location (a JSON path, or a CSV line and column), the other files
+//! are still stored, re-ingesting stores nothing new, and a file that fails
+//! half-way leaves no rows.
 
 use backend::ingest::batch::Outcome;
 use backend::ingest::file_error::{ErrorCode, FileError};
@@ -11,6 +12,14 @@ use crate::support::{Recorder, count, empty, ingest, options, real, scratch_file
 const GOOD: &[u8] = br#"{"results": {"arc_easy": {"acc": 0.5, "acc_stderr": 0.01}},
   "versions": {"arc_easy": 0},
   "config": {"model": "hf-causal", "model_args": "pretrained=org/good-model", "num_fewshot": 0}}"#;
+
+/// A line longer than any leaderboard row, in an otherwise good board.
+fn huge_line_board() -> Vec<u8> {
+    let mut board = b",win_rate,standard_error\nm,50.0,1.0\n".to_vec();
+    board.extend(std::iter::repeat_n(b'9', 100_000));
+    board.extend(b",1.0,1.0\n");
+    board
+}
 
 fn rejection(recorder: &Recorder, file: &str) -> FileError {
     match recorder.outcome_of(file) {
@@ -37,11 +46,38 @@ async fn check_bad_inputs(db: &DatabaseConnection) -> anyhow::Result<()> {
             b"{\"results\": {\"caf\xe9\": {\"acc\": 0.5}}}",
         ),
         ("notes.txt", b"not json at all"),
+        (
+            "truncated_mteb.json",
+            br#"{"task_name": "STS12", "scores": {"test": [{"hf_subset": "default", "#,
+        ),
+        (
+            "wrong_type_mteb.json",
+            br#"{"task_name": "STS12", "mteb_version": "1.12.0",
+                "scores": {"test": [{"hf_subset": "default", "main_score": "high"}]}}"#,
+        ),
+        (
+            "board_latin1.csv",
+            b",win_rate,standard_error\nmod\xe8le,50.0,1.0\n",
+        ),
+        ("board_huge_line.csv", &huge_line_board()),
+        (
+            "board_ragged.csv",
+            b",win_rate,standard_error\na,50.0,1.0\nb,40.0\n",
+        ),
+        (
+            "board_unterminated.csv",
+            b",win_rate,standard_error,mode\na,50.0,1.0,\"minimal\nb,40.0,1.0,dev\n",
+        ),
+        (
+            "board_wrong_type.csv",
+            b"Model,ARC (25-shot),URL\norg/x,high,https://example.org\n",
+        ),
+        ("unknown.csv", b"id,text\n1,hello\n"),
     ])?;
     let (summary, recorder) = ingest(db, &[folder], &options()).await?;
     assert_eq!(
         (summary.stored, summary.skipped, summary.rejected),
-        (1, 1, 4)
+        (1, 0, 13)
     );
 
     let truncated = rejection(&recorder, "truncated.json");
@@ -68,17 +104,70 @@ async fn check_bad_inputs(db: &DatabaseConnection) -> anyhow::Result<()> {
         rejection(&recorder, "latin1.json").code,
         ErrorCode::InvalidJson
     );
+    check_malformed_mteb_and_csv(&recorder);
+    // Nothing of the rejected files reached the database.
     assert_eq!(count(db, "SELECT count(*) FROM run").await, 1);
+    assert_eq!(count(db, "SELECT count(*) FROM run_result").await, 1);
+    assert_eq!(count(db, "SELECT count(*) FROM ml_model").await, 1);
+    assert_eq!(count(db, "SELECT count(*) FROM task").await, 1);
     assert_eq!(
         count(
             db,
             "SELECT count(*) FROM ingest_event WHERE outcome = 'rejected'"
         )
         .await,
-        4
+        13
     );
+    assert_eq!(count(db, "SELECT count(*) FROM quarantine").await, 13);
 
     Ok(())
+}
+
+/// Each broken MTEB file or leaderboard table is refused with its code and
+/// location; an unknown file says what was looked for.
+fn check_malformed_mteb_and_csv(recorder: &Recorder) {
+    let expected = [
+        ("truncated_mteb.json", ErrorCode::InvalidJson, "$"),
+        (
+            "wrong_type_mteb.json",
+            ErrorCode::InvalidField,
+            "$.scores.test[0].main_score",
+        ),
+        (
+            "board_latin1.csv",
+            ErrorCode::InvalidCsv,
+            "line 2, column 1",
+        ),
+        ("board_huge_line.csv", ErrorCode::InvalidCsv, "line 3"),
+        ("board_ragged.csv", ErrorCode::InvalidCsv, "line 3"),
+        ("board_unterminated.csv", ErrorCode::InvalidCsv, "line 2"),
+        (
+            "board_wrong_type.csv",
+            ErrorCode::InvalidField,
+            r#"line 2, column "ARC (25-shot)""#,
+        ),
+    ];
+    for (file, code, path) in expected {
+        let error = rejection(recorder, file);
+        assert_eq!((error.code, error.path.as_str()), (code, path), "{file}");
+    }
+    let ragged = rejection(recorder, "board_ragged.csv");
+    assert_eq!(
+        ragged.message,
+        "The row has 2 fields where the header has 3."
+    );
+    for unknown in ["unknown.csv", "notes.txt"] {
+        let error = rejection(recorder, unknown);
+        assert_eq!(
+            (error.code, error.path.as_str()),
+            (ErrorCode::UnrecognisedFormat, "line 1")
+        );
+        assert!(
+            error.message.contains("looked for") && error.message.contains("leaderboard-csv ("),
+            "{}",
+            error.message
+        );
+    }
 }
 
 #[tokio::test]

@@ -87,9 +87,10 @@ async fn connections_page_forward_without_gaps() -> anyhow::Result<()> {
     )
     .await;
     let total = first["models"]["totalCount"].as_u64().unwrap_or_default();
-    // 71 models from lm-eval files, 9 from the HELM run folders and 6 from
-    // Inspect logs (`openai/gpt-4o-mini`, …).
-    assert_eq!(total, 71 + 9 + 6);
+    // 71 models from lm-eval files, 9 from the HELM run folders, 6 from
+    // Inspect logs (`openai/gpt-4o-mini`, …), 8 from MTEB results and 1,439
+    // new ones from the leaderboard tables.
+    assert_eq!(total, 71 + 9 + 6 + 8 + 1439);
     assert_eq!(first["models"]["pageInfo"]["hasNextPage"], true);
     let cursor = first["models"]["pageInfo"]["endCursor"]
         .as_str()

@@ -122,7 +122,8 @@ async fn helm_run_folders_are_stored_with_exact_values() -> anyhow::Result<()> {
         Outcome::Stored(backend::ingest::store::Stored {
             runs: 1,
             results: 84,
-            samples: 2
+            samples: 2,
+            dropped_rows: 0
         })
     );
     assert!(matches!(stored("google_gemini-1.5-pro-001"),

@@ -49,21 +49,30 @@ async fn the_whole_real_folder_is_stored_skipped_or_deduplicated() -> anyhow::Re
     // 63 other files and the 21 suite files are skipped with reasons, so the
     // only duplicates left are the two mamba files stored under two folders.
     // All 17 Inspect logs are stored, one run each: 16 results (one log is
-    // unscored) and 38 embedded samples.
+    // unscored) and 38 embedded samples. The 64 MTEB result files are stored,
+    // one run each, and their 10 `model_meta.json` skipped. The 9 AlpacaEval
+    // model boards (403 rows, one run each) and the 3 Open LLM Leaderboard
+    // snapshots (1,336 models after 113 repeated rows, a run per task column)
+    // are stored; AlpacaEval's evaluators board, OpenCompass's report, its 3
+    // prediction files and 2 YAML baselines are skipped with reasons.
     assert_eq!(summary.files, 525);
-    assert_eq!(summary.stored, 274 + 17);
+    assert_eq!(summary.stored, 274 + 17 + 64 + 9 + 3);
     assert_eq!(summary.already_stored, 51);
     assert_eq!(summary.duplicates, 2);
-    assert_eq!(summary.skipped, 198 - 17);
+    assert_eq!(summary.skipped, 198 - 17 - 64 - 9 - 3);
     assert_eq!(summary.rejected, 0);
+    assert_eq!(summary.dropped_rows, 113);
     assert_eq!(
         count(&db, "SELECT count(DISTINCT source_sha256) FROM run").await,
-        323 + 17
+        323 + 17 + 64 + 12
     );
-    assert_eq!(count(&db, "SELECT count(*) FROM run").await, 9823 + 17);
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM run").await,
+        9823 + 17 + 64 + 403 + 5344
+    );
     assert_eq!(
         count(&db, "SELECT count(*) FROM run_result").await,
-        16579 + 16
+        16579 + 16 + 3781 + 2622 + 5344
     );
     assert_eq!(summary.samples, 92 + 38);
     assert_eq!(

@@ -135,6 +135,30 @@ pub async fn real_postgres() -> anyhow::Result<(DatabaseConnection, Summary)> {
     Ok((db, template.summary.clone()))
 }
 
+/// Ingests `paths` again and checks that it stores nothing: each of the
+/// `stored_files` is already stored, and no run or result is added.
+pub async fn assert_reingest_stores_nothing(
+    db: &DatabaseConnection,
+    paths: &[PathBuf],
+    stored_files: usize,
+) -> anyhow::Result<()> {
+    let runs = count(db, "SELECT count(*) FROM run").await;
+    let results = count(db, "SELECT count(*) FROM run_result").await;
+    let (again, _) = ingest(db, paths, &options()).await?;
+    assert_eq!(
+        (
+            again.stored,
+            again.already_stored,
+            again.runs,
+            again.results
+        ),
+        (0, stored_files, 0, 0)
+    );
+    assert_eq!(count(db, "SELECT count(*) FROM run").await, runs);
+    assert_eq!(count(db, "SELECT count(*) FROM run_result").await, results);
+    Ok(())
+}
+
 /// Returns a migrated, empty database of the given backend.
 pub async fn empty(backend: DbBackend) -> anyhow::Result<DatabaseConnection> {
     let url = match backend {

@@ -454,8 +454,10 @@ impl RunResult {
             .map(Metric))
     }
 
-    /// lm-eval's post-processing variant (`none`, `strict-match`), or the
-    /// Inspect scorer that judged the outputs (`match`, `choice`).
+    /// lm-eval's post-processing variant (`none`, `strict-match`), the
+    /// Inspect scorer that judged the outputs (`match`, `choice`), an MTEB
+    /// split and language subset (`test/default`, `test/es-en`), or the
+    /// AlpacaEval annotator (`weighted_alpaca_eval_gpt4_turbo`).
     async fn filter(&self) -> &str {
         &self.0.filter
     }
@@ -544,6 +546,8 @@ pub struct Configuration {
     /// `null` when the task records no version.
     pub task_version: Option<String>,
     pub n_shot: Option<i32>,
+    /// The results' filter (see `Result.filter`): an MTEB subset or an
+    /// AlpacaEval annotator is part of what must match.
     pub filter: String,
     /// `name@number` of the dataset version the runs were pinned to; `null`
     /// for runs not pinned to any.

@@ -4,6 +4,8 @@
 //! A rejected file never stops the batch; the caller turns the summary into
 //! an exit code (non-zero only when something was rejected).
 
+mod table;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -73,6 +75,8 @@ pub struct Summary {
     pub runs: usize,
     pub results: usize,
     pub samples: usize,
+    /// Leaderboard rows dropped as repeats of a model listed before.
+    pub dropped_rows: usize,
     pub elapsed: Duration,
 }
 
@@ -85,6 +89,7 @@ impl Summary {
                 self.runs += stored.runs;
                 self.results += stored.results;
                 self.samples += stored.samples;
+                self.dropped_rows += stored.dropped_rows;
             }
             Outcome::AlreadyStored => self.already_stored += 1,
             Outcome::Duplicate { .. } => self.duplicates += 1,
@@ -360,6 +365,9 @@ async fn classify_and_store(
             });
         }
         Classified::BareResults(parsed) => parsed,
+        Classified::Table(parsed) => {
+            return own(table::store(db, source_path, sha256, &parsed, options).await?);
+        }
         Classified::Skipped(reason) => return own(Outcome::Skipped { reason }),
         Classified::Rejected(error) => return own(Outcome::Rejected(error)),
     };
@@ -410,7 +418,13 @@ async fn store_parsed(
         parsed,
         attachments: &options.attachments,
     };
-    match store::store_file(db, &source).await {
+    stored_or_rejected(store::store_file(db, &source).await, source_path)
+}
+
+/// Turns what storing a file returned into its outcome; only a database
+/// that is unreachable or busy ends the ingest.
+fn stored_or_rejected(result: Result<Stored, DbErr>, source_path: &str) -> Result<Outcome, DbErr> {
+    match result {
         Ok(stored) => Ok(Outcome::Stored(stored)),
         Err(error) if is_unavailable(&error) => Err(error),
         Err(error) => {

@@ -34,6 +34,12 @@ pub enum ErrorCode {
     /// An archive holds more entries, or more bytes once decompressed, than
     /// an importer reads: a zip bomb, or a log far beyond any real one.
     ArchiveTooLarge,
+    /// A CSV file cannot be read as CSV: not UTF-8, a row whose number of
+    /// fields differs from the header's, a quote never closed, or a line
+    /// beyond the length any real table has.
+    InvalidCsv,
+    /// No importer recognised the file; the message says what was looked for.
+    UnrecognisedFormat,
 }
 
 impl ErrorCode {
@@ -48,6 +54,8 @@ impl ErrorCode {
             Self::StoreFailed => "store_failed",
             Self::InvalidArchive => "invalid_archive",
             Self::ArchiveTooLarge => "archive_too_large",
+            Self::InvalidCsv => "invalid_csv",
+            Self::UnrecognisedFormat => "unrecognised_format",
         }
     }
 }
@@ -141,6 +149,12 @@ impl JsonPath {
     /// reported against its `stats.json`) says which file it is in.
     pub fn file_root(name: &str) -> Self {
         Self(format!("{name}:$"))
+    }
+
+    /// Returns a location in a file that is not JSON, written out in
+    /// words: a CSV cell is `line 3, column "win_rate"`.
+    pub fn located(location: &str) -> Self {
+        Self(location.to_owned())
     }
 
     /// Returns the path of `key` inside the object at this path.

@@ -102,5 +102,6 @@ pub fn read_run(
             rows: samples.rows,
         }],
         folder_sha256: Some(folder.sha256),
+        table_row: None,
     })
 }

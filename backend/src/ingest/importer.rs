@@ -13,8 +13,10 @@ use serde_json::Value;
 use super::file_error::FileError;
 use super::helm::HelmImporter;
 use super::inspect::InspectImporter;
+use super::leaderboard_csv::LeaderboardCsvImporter;
 use super::lm_eval::{self, NotLmEval, Shape};
-use super::parsed::ParsedFile;
+use super::mteb::MtebImporter;
+use super::parsed::{ParsedFile, ParsedTable};
 
 /// A file as importers see it: its path (for sibling files and messages),
 /// its bytes, and its JSON when it parses as JSON (read once for all; never
@@ -32,6 +34,8 @@ pub enum Imported {
     Results(ParsedFile),
     /// Results that name no model; storable only when the user names one.
     BareResults(ParsedFile),
+    /// A leaderboard table: one source per model row.
+    Table(ParsedTable),
     /// Of the format but holding nothing to store (an index, metadata), with why.
     Skipped(String),
 }
@@ -77,9 +81,8 @@ impl Importer for LmEvalImporter {
     }
 }
 
-/// Formats lm-eval's classifier recognises whose importers come later are
-/// skipped with that reason; anything else is left unclaimed. Inspect logs
-/// are claimed by their own importer, which asks first.
+/// Formats lm-eval's classifier recognises but no importer reads are
+/// skipped with that reason; anything else is left unclaimed.
 fn foreign(reason: NotLmEval) -> Option<Imported> {
     match reason {
         // The HELM importer goes first, so these are HELM-like files it did
@@ -89,11 +92,15 @@ fn foreign(reason: NotLmEval) -> Option<Imported> {
              through their `stats.json`)",
             reason.reason()
         ))),
-        NotLmEval::MtebResult | NotLmEval::MtebModelMeta => Some(Imported::Skipped(format!(
-            "{}: its importer is not available yet",
+        NotLmEval::OpenCompassOutput => Some(Imported::Skipped(format!(
+            "{}: prompts and predictions without scores; OpenCompass outputs are not \
+             imported",
             reason.reason()
         ))),
-        NotLmEval::InspectLog
+        // Claimed by their own importers, which ask first.
+        NotLmEval::MtebResult
+        | NotLmEval::MtebModelMeta
+        | NotLmEval::InspectLog
         | NotLmEval::NotAnObject
         | NotLmEval::NoResultsMap
         | NotLmEval::ForeignResults => None,
@@ -102,7 +109,13 @@ fn foreign(reason: NotLmEval) -> Option<Imported> {
 
 /// Every importer, most specific first: lm-eval accepts bare task maps, so
 /// it goes last.
-pub const IMPORTERS: &[&dyn Importer] = &[&HelmImporter, &InspectImporter, &LmEvalImporter];
+pub const IMPORTERS: &[&dyn Importer] = &[
+    &HelmImporter,
+    &InspectImporter,
+    &MtebImporter,
+    &LeaderboardCsvImporter,
+    &LmEvalImporter,
+];
 
 /// The result of asking every importer.
 #[expect(
@@ -127,7 +140,7 @@ pub fn import(probe: &Probe<'_>) -> Result<Claimed, FileError> {
         .map(|importer| format!("{} ({})", importer.name(), importer.looks_for()))
         .collect();
     Ok(Claimed::Unrecognised(format!(
-        "unrecognised format: looked for {}",
+        "looked for {}",
         looked_for.join("; ")
     )))
 }

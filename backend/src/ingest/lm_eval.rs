@@ -45,6 +45,8 @@ pub enum NotLmEval {
     InspectLog,
     MtebResult,
     MtebModelMeta,
+    /// OpenCompass's per-item predictions or judge outputs, keyed by index.
+    OpenCompassOutput,
     /// The document is an array or a scalar; lm-eval writes objects.
     NotAnObject,
     /// An object without a `results` map that does not look like a bare map.
@@ -63,6 +65,7 @@ impl NotLmEval {
             Self::InspectLog => "Inspect log",
             Self::MtebResult => "MTEB result",
             Self::MtebModelMeta => "MTEB model metadata",
+            Self::OpenCompassOutput => "OpenCompass per-item predictions or judgements",
             Self::NotAnObject => "top level is not a JSON object",
             Self::NoResultsMap => "no `results` map",
             Self::ForeignResults => "`results` does not map task names to metrics",

@@ -94,6 +94,12 @@ pub enum SourceFormat {
     Helm,
     /// A UK AISI Inspect log (`.json`, legacy `.txt`, or `.eval` zip).
     Inspect,
+    /// An AlpacaEval leaderboard CSV.
+    AlpacaEval,
+    /// A scraped Open LLM Leaderboard (v1) CSV snapshot.
+    OpenLlmLeaderboard,
+    /// An MTEB result file (any of its three generations).
+    Mteb,
 }
 
 impl SourceFormat {
@@ -103,6 +109,9 @@ impl SourceFormat {
             Self::LmEvalV03 | Self::LmEvalV04 => "lm-evaluation-harness",
             Self::Helm => "helm",
             Self::Inspect => "inspect_ai",
+            Self::Mteb => "mteb",
+            Self::AlpacaEval => "alpaca_eval",
+            Self::OpenLlmLeaderboard => "open_llm_leaderboard",
         }
     }
 }
@@ -148,6 +157,64 @@ pub struct ParsedFile {
     /// run folder), used for run ids and duplicate detection in place of the
     /// claimed file's own hash; `None` when that file alone is the source.
     pub folder_sha256: Option<String>,
+    /// The row a leaderboard table's runs come from, as the model's spelling
+    /// in it; `None` for every other source. A table holds many models'
+    /// runs of the same tasks, so its run ids derive from the file's hash,
+    /// the row and the task together (see [`ParsedFile::run_key`]).
+    pub table_row: Option<String>,
+}
+
+impl ParsedFile {
+    /// Returns a file of `format` holding `runs`, and nothing else: no
+    /// model, an empty configuration, no times, no samples.
+    pub fn of(format: SourceFormat, runs: Vec<ParsedRun>) -> Self {
+        Self {
+            format: Some(format),
+            harness: format.harness().to_owned(),
+            harness_version: None,
+            model: None,
+            config: Value::Object(serde_json::Map::new()),
+            evaluated_at: None,
+            duration_seconds: None,
+            finished_at: None,
+            harness_commit: None,
+            runs,
+            samples: Vec::new(),
+            folder_sha256: None,
+            table_row: None,
+        }
+    }
+
+    /// Returns what a run's id derives from besides the source's hash: the
+    /// task key, prefixed by the table row for a leaderboard table's row.
+    pub fn run_key(&self, task: &str) -> String {
+        match &self.table_row {
+            Some(row) => format!("{row}\n{task}"),
+            None => task.to_owned(),
+        }
+    }
+}
+
+/// A leaderboard table: one source per model, every row from the same file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedTable {
+    /// One source per distinct model, in the file's order.
+    pub rows: Vec<ParsedFile>,
+    /// Rows left out because an earlier row names the same model.
+    pub dropped: Vec<DroppedRow>,
+}
+
+/// A table row left out as a repeat of an earlier row's model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DroppedRow {
+    /// The line it starts on (the header is line 1).
+    pub line: u64,
+    pub model: String,
+    /// The line of the row that was kept.
+    pub kept_line: u64,
+    /// Whether every cell repeats the kept row's; otherwise the model was
+    /// listed twice with other numbers, and the first listing wins.
+    pub identical: bool,
 }
 
 /// The samples of one task's run, embedded in a results file.

@@ -272,6 +272,7 @@ async fn copy_samples<R: BufRead>(
         runs: 0,
         results: 0,
         samples: count,
+        dropped_rows: 0,
     };
     // The event rows go through the same sqlx transaction as the samples.
     let now: DateTime<Utc> = Utc::now();
@@ -349,6 +350,7 @@ async fn insert_samples<R: BufRead>(
         runs: 0,
         results: 0,
         samples: count,
+        dropped_rows: 0,
     };
     store::record_event(
         &tx,

@@ -2,14 +2,16 @@
 //! the reason), or a broken file to reject (with a coded error).
 //!
 //! Detection reads the content, not just the name, and never guesses
-//! silently: every skip says what the file was taken for.
+//! silently: every skip says what the file was taken for, and a file no
+//! importer recognises is rejected as `unrecognised_format`, saying what
+//! was looked for.
 
 use std::path::Path;
 
 use super::file_error::{ErrorCode, FileError, JsonPath};
 use super::importer::{self, Claimed, Imported, Probe};
 use super::lenient_json;
-use super::parsed::ParsedFile;
+use super::parsed::{ParsedFile, ParsedTable};
 
 /// What a file turned out to be.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,6 +20,8 @@ pub enum Classified {
     Results(ParsedFile),
     /// A bare results map: storable only when the user names the model.
     BareResults(ParsedFile),
+    /// A leaderboard table: one source per model row.
+    Table(ParsedTable),
     /// Not imported by this version; not an error.
     Skipped(String),
     /// A results file that cannot be read.
@@ -58,11 +62,11 @@ pub fn classify(path: &Path, bytes: &[u8]) -> Classified {
     match importer::import(&probe) {
         Ok(Claimed::By(_, Imported::Results(file))) => Classified::Results(file),
         Ok(Claimed::By(_, Imported::BareResults(file))) => Classified::BareResults(file),
+        Ok(Claimed::By(_, Imported::Table(table))) => Classified::Table(table),
         Ok(Claimed::By(_, Imported::Skipped(reason))) => Classified::Skipped(reason),
-        Ok(Claimed::Unrecognised(reason)) if json.is_none() => {
-            Classified::Skipped(format!("`.{extension}` file that is not JSON; {reason}"))
+        Ok(Claimed::Unrecognised(reason)) => {
+            Classified::Rejected(FileError::unrecognised(&extension, json.is_some(), &reason))
         }
-        Ok(Claimed::Unrecognised(reason)) => Classified::Skipped(reason),
         Err(error) => Classified::Rejected(error),
     }
 }
@@ -74,8 +78,10 @@ fn skip_by_name(name: &str, extension: &str) -> Option<&'static str> {
             "lm-eval per-sample log (`samples_*.jsonl`); per-sample results are not imported yet"
         }
         "jsonl" => "JSON Lines file; no JSON Lines importer is available yet",
-        "csv" => "CSV leaderboard; its importer is not available yet",
-        "yaml" | "yml" => "YAML file; no YAML importer is available yet",
+        "yaml" | "yml" => {
+            "YAML file (such as OpenCompass's score baselines: expected scores kept by \
+             hand, not a run's results); YAML is not imported"
+        }
         "md" | "markdown" => "documentation, not results",
         _ => return None,
     };
@@ -100,6 +106,20 @@ impl FileError {
             message: "No model could be identified (no `model_name`, no `pretrained=` in \
                       `model_args`); name it with `--model`."
                 .to_string(),
+        }
+    }
+
+    /// No importer claimed the file; `looked_for` names what each expects.
+    pub fn unrecognised(extension: &str, is_json: bool, looked_for: &str) -> Self {
+        let (path, what) = match (is_json, extension) {
+            (true, _) => ("$", "JSON document".to_owned()),
+            (false, "") => ("line 1", "file".to_owned()),
+            (false, extension) => ("line 1", format!("`.{extension}` file")),
+        };
+        Self {
+            code: ErrorCode::UnrecognisedFormat,
+            path: path.to_owned(),
+            message: format!("No importer recognises this {what}: {looked_for}."),
         }
     }
 
@@ -134,8 +154,26 @@ mod tests {
     }
 
     #[test]
-    fn non_json_text_files_are_skipped() {
-        let classified = classify(Path::new("notes.txt"), b"hello");
-        assert!(matches!(classified, Classified::Skipped(reason) if reason.contains("`.txt`")));
+    fn unrecognised_files_are_rejected_saying_what_was_looked_for() {
+        let Classified::Rejected(error) = classify(Path::new("notes.txt"), b"hello") else {
+            panic!("an unknown file is rejected");
+        };
+        assert_eq!(
+            (error.code, error.path.as_str()),
+            (ErrorCode::UnrecognisedFormat, "line 1")
+        );
+        assert!(
+            error
+                .message
+                .starts_with("No importer recognises this `.txt` file: looked for")
+        );
+        assert!(error.message.contains("lm-eval ("), "{}", error.message);
+        let Classified::Rejected(error) = classify(Path::new("x.json"), b"{\"a\": 1}") else {
+            panic!("an unknown JSON document is rejected");
+        };
+        assert_eq!(
+            (error.code, error.path.as_str()),
+            (ErrorCode::UnrecognisedFormat, "$")
+        );
     }
 }

@@ -56,16 +56,38 @@ pub struct Stored {
     pub results: usize,
     /// Per-sample rows, from a samples log.
     pub samples: usize,
+    /// Rows of a leaderboard table left out as repeats of a model.
+    pub dropped_rows: usize,
 }
 
 /// Stores `source` and its ingest event atomically; on error nothing is written.
 pub async fn store_file(db: &DatabaseConnection, source: &SourceFile<'_>) -> Result<Stored, DbErr> {
+    store_file_sources(db, std::slice::from_ref(source), None).await
+}
+
+/// Stores the sources one file holds (a leaderboard table's rows, which
+/// share its path and hash) with one ingest event, all or nothing; `detail`
+/// goes on the event. Returns what was added in all; an empty `sources`
+/// stores nothing.
+pub async fn store_file_sources(
+    db: &DatabaseConnection,
+    sources: &[SourceFile<'_>],
+    detail: Option<String>,
+) -> Result<Stored, DbErr> {
+    let Some(source) = sources.first() else {
+        return Ok(Stored::default());
+    };
     let tx = db.begin().await?;
-    let stored = store_sources(&tx, std::slice::from_ref(source))
-        .await?
-        .first()
-        .copied()
-        .unwrap_or_default();
+    let stored =
+        store_sources(&tx, sources)
+            .await?
+            .into_iter()
+            .fold(Stored::default(), |total, added| Stored {
+                runs: total.runs + added.runs,
+                results: total.results + added.results,
+                samples: total.samples + added.samples,
+                dropped_rows: 0,
+            });
     record_event(
         &tx,
         source.path,
@@ -73,7 +95,7 @@ pub async fn store_file(db: &DatabaseConnection, source: &SourceFile<'_>) -> Res
         source.actor,
         "stored",
         stored,
-        None,
+        detail,
     )
     .await?;
     quarantine::resolve(&tx, source.path).await?;
@@ -135,7 +157,7 @@ pub async fn store_sources<C: ConnectionTrait>(
     for source in sources {
         let mut added = Stored::default();
         for parsed_run in &source.parsed.runs {
-            let run_id = identity::run_id(source.sha256, &parsed_run.task);
+            let run_id = identity::run_id(source.sha256, &source.parsed.run_key(&parsed_run.task));
             if existing.contains(&run_id) || !seen.insert(run_id) {
                 continue;
             }
@@ -156,7 +178,7 @@ pub async fn store_sources<C: ConnectionTrait>(
     // now; runs that existed keep the samples they have.
     for (source, added) in sources.iter().zip(stored.iter_mut()) {
         for embedded in &source.parsed.samples {
-            let run_id = identity::run_id(source.sha256, &embedded.task);
+            let run_id = identity::run_id(source.sha256, &source.parsed.run_key(&embedded.task));
             if !fresh_runs.contains(&run_id) {
                 continue;
             }
@@ -238,7 +260,7 @@ async fn existing_runs<C: ConnectionTrait>(
             s.parsed
                 .runs
                 .iter()
-                .map(|r| identity::run_id(s.sha256, &r.task))
+                .map(|r| identity::run_id(s.sha256, &s.parsed.run_key(&r.task)))
         })
         .collect();
     let mut existing = HashSet::new();

@@ -12,22 +12,14 @@ use super::files::{self, Kind};
 use super::read_run;
 use crate::ingest::lenient_json;
 use crate::ingest::parsed::{Measured, ModelSource, Number, ParsedFile, ParsedResult};
+use crate::ingest::real_data;
 use crate::service::dataset::items::{canonical, content_sha256};
 
-const DEFAULT_DATA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/real");
 const SUITE: &str = "helm-safety-v3-bbq/runs/v3";
 const RUN_PREFIX: &str = "bbq:subject=all,method=multiple_choice_joint,model=";
 
 fn suite_dir() -> PathBuf {
-    let dir = std::env::var_os("YARDSTICK_DATA_DIR")
-        .map_or_else(|| PathBuf::from(DEFAULT_DATA_DIR), PathBuf::from)
-        .join(SUITE);
-    assert!(
-        dir.is_dir(),
-        "HELM data folder `{}` is missing; set YARDSTICK_DATA_DIR to the real data",
-        dir.display()
-    );
-    dir
+    real_data::folder(SUITE)
 }
 
 fn json(path: &Path) -> serde_json::Value {

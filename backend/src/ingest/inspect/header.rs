@@ -92,6 +92,7 @@ impl Header {
             runs: vec![self.run],
             samples,
             folder_sha256: None,
+            table_row: None,
         }
     }
 }

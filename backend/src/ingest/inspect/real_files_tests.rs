@@ -12,21 +12,13 @@ use super::InspectImporter;
 use crate::ingest::importer::{Imported, Importer, Probe};
 use crate::ingest::lenient_json;
 use crate::ingest::parsed::{Measured, ModelSource, Number, ParsedFile, ParsedResult};
+use crate::ingest::real_data;
 use crate::ingest::samples::SampleRow;
 
-const DEFAULT_DATA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/real");
 const LOGS: &str = "inspect-ai-logs/tests";
 
 fn logs_dir() -> PathBuf {
-    let dir = std::env::var_os("YARDSTICK_DATA_DIR")
-        .map_or_else(|| PathBuf::from(DEFAULT_DATA_DIR), PathBuf::from)
-        .join(LOGS);
-    assert!(
-        dir.is_dir(),
-        "reference data folder `{}` is missing; set YARDSTICK_DATA_DIR",
-        dir.display()
-    );
-    dir
+    real_data::folder(LOGS)
 }
 
 fn import(path: &std::path::Path) -> Imported {

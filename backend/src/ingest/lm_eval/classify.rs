@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::metrics;
 use super::{NotLmEval, Shape};
 use crate::ingest::file_error::{FileError, JsonPath, quote};
-use crate::ingest::inspect;
+use crate::ingest::{inspect, mteb};
 
 /// Top-level keys only the harness writes. When one is present, a `results`
 /// map that cannot be read is an error in an lm-eval file, not another format.
@@ -119,19 +119,33 @@ fn object_kind(object: &Map<String, Value>) -> NotLmEval {
         || has("request_states")
         || (has("definition_path") && has("tags"));
     let helm_suite = (has("header") && has("rows")) || has("run_groups") || has("suites");
-    let mteb_result =
-        has("mteb_dataset_name") || has("mteb_version") || (has("task_name") && has("scores"));
     if helm_run {
         NotLmEval::HelmRun
     } else if helm_suite {
         NotLmEval::HelmSuite
-    } else if mteb_result {
+    } else if mteb::is_result(object) {
         NotLmEval::MtebResult
-    } else if has("embed_dim") && has("max_tokens") {
+    } else if mteb::is_model_meta(object) {
         NotLmEval::MtebModelMeta
+    } else if is_opencompass_output(object) {
+        NotLmEval::OpenCompassOutput
     } else {
         NotLmEval::NoResultsMap
     }
+}
+
+/// Tells OpenCompass's `predictions/…` and `results/…` files: items keyed
+/// by their index (`"0"`, `"1"`, …), each with its prompt and prediction.
+fn is_opencompass_output(object: &Map<String, Value>) -> bool {
+    !object.is_empty()
+        && object.iter().all(|(key, item)| {
+            let is_index = key.bytes().all(|byte| byte.is_ascii_digit());
+            let item = item.as_object();
+            is_index
+                && item.is_some_and(|item| {
+                    item.contains_key("origin_prompt") && item.contains_key("prediction")
+                })
+        })
 }
 
 /// Names the format of a document that is not an object, by its first element.

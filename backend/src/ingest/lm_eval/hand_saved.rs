@@ -69,18 +69,8 @@ fn file_without_metadata(
     runs: Vec<crate::ingest::parsed::ParsedRun>,
 ) -> ParsedFile {
     ParsedFile {
-        format: Some(format),
-        harness: format.harness().to_string(),
         harness_version: implied_version(format),
-        model: None,
-        config: Value::Object(Map::new()),
-        evaluated_at: None,
-        duration_seconds: None,
-        finished_at: None,
-        harness_commit: None,
-        runs,
-        samples: Vec::new(),
-        folder_sha256: None,
+        ..ParsedFile::of(format, runs)
     }
 }
 

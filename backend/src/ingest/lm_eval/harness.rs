@@ -57,6 +57,7 @@ pub(super) fn read(document: &Map<String, Value>) -> Result<ParsedFile, FileErro
         runs,
         samples: Vec::new(),
         folder_sha256: None,
+        table_row: None,
     })
 }
 
@@ -76,9 +77,12 @@ pub(super) fn style_of(format: SourceFormat) -> KeyStyle {
         SourceFormat::LmEvalV03 => KeyStyle::Bare,
         // HELM and Inspect files never reach lm-eval's reader; the arm only
         // completes the match.
-        SourceFormat::LmEvalV04 | SourceFormat::Helm | SourceFormat::Inspect => {
-            KeyStyle::WithFilter
-        }
+        SourceFormat::LmEvalV04
+        | SourceFormat::Helm
+        | SourceFormat::Inspect
+        | SourceFormat::Mteb
+        | SourceFormat::AlpacaEval
+        | SourceFormat::OpenLlmLeaderboard => KeyStyle::WithFilter,
     }
 }
 
@@ -130,7 +134,12 @@ fn harness_version(
 pub(super) fn implied_version(format: SourceFormat) -> Option<String> {
     match format {
         SourceFormat::LmEvalV03 => Some(V03_VERSION.to_owned()),
-        SourceFormat::LmEvalV04 | SourceFormat::Helm | SourceFormat::Inspect => None,
+        SourceFormat::LmEvalV04
+        | SourceFormat::Helm
+        | SourceFormat::Inspect
+        | SourceFormat::Mteb
+        | SourceFormat::AlpacaEval
+        | SourceFormat::OpenLlmLeaderboard => None,
     }
 }
 

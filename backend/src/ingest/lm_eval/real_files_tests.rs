@@ -14,18 +14,10 @@ use super::{NotLmEval, Outcome, Shape, parse_bytes};
 use crate::ingest::parsed::{
     Measured, ModelRef, ModelSource, Number, ParsedFile, ParsedResult, ParsedRun, SourceFormat,
 };
-
-const DEFAULT_DATA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/real");
+use crate::ingest::real_data;
 
 fn data_dir() -> PathBuf {
-    let dir = std::env::var_os("YARDSTICK_DATA_DIR")
-        .map_or_else(|| PathBuf::from(DEFAULT_DATA_DIR), PathBuf::from);
-    assert!(
-        dir.is_dir(),
-        "reference data folder `{}` is missing; set YARDSTICK_DATA_DIR to it",
-        dir.display()
-    );
-    dir
+    real_data::folder("")
 }
 
 fn outcome(path: &Path) -> Outcome {

@@ -157,6 +157,7 @@ pub fn prepare(index: usize, run: NewRun) -> ServiceResult<Prepared> {
         runs: vec![parsed_run],
         samples: Vec::new(),
         folder_sha256: None,
+        table_row: None,
     };
 
     Ok(Prepared {
