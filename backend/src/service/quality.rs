@@ -8,7 +8,7 @@
 //! results; and a run whose results are bit-identical to another model's run
 //! (a likely copy error).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use entity::{metric, run, run_result, sample};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
@@ -115,10 +115,15 @@ pub async fn check<C: ConnectionTrait>(
         by_run.entry(result.run_id).or_default().push(result);
     }
 
+    let with_stderr = stderr_reported(&runs, &results);
     let mut findings = Vec::new();
     for run in &runs {
         let rows = by_run.get(&run.id).map(Vec::as_slice).unwrap_or_default();
-        value_findings(run, rows, &metrics, &mut findings);
+        let context = ValueContext {
+            metrics: &metrics,
+            with_stderr: &with_stderr,
+        };
+        value_findings(run, rows, &context, &mut findings);
     }
     same_config_findings(&runs, &by_run, &mut findings);
     copy_findings(&runs, &by_run, &mut findings);
@@ -139,12 +144,33 @@ fn metric_label(metrics: &HashMap<i64, metric::Model>, result: &run_result::Mode
     format!("{name},{}", result.filter)
 }
 
+/// The (task, metric) pairs some run reports a finite stderr for.
+///
+/// A missing stderr is only a finding where comparable runs have one: MTEB
+/// and most leaderboard tables never report any, and flagging every one of
+/// their values would bury the runs that really lost theirs.
+fn stderr_reported(runs: &[run::Model], results: &[run_result::Model]) -> HashSet<(i64, i64)> {
+    let task_of: HashMap<Uuid, i64> = runs.iter().map(|run| (run.id, run.task_id)).collect();
+    results
+        .iter()
+        .filter(|result| result.stderr_kind == "finite")
+        .filter_map(|result| Some((*task_of.get(&result.run_id)?, result.metric_id)))
+        .collect()
+}
+
+/// What the per-value rules compare a run's values with.
+struct ValueContext<'a> {
+    metrics: &'a HashMap<i64, metric::Model>,
+    with_stderr: &'a HashSet<(i64, i64)>,
+}
+
 fn value_findings(
     run: &run::Model,
     rows: &[&run_result::Model],
-    metrics: &HashMap<i64, metric::Model>,
+    context: &ValueContext<'_>,
     findings: &mut Vec<Finding>,
 ) {
+    let metrics = context.metrics;
     let mut push = |rule, detail: String| {
         findings.push(Finding {
             rule,
@@ -181,8 +207,16 @@ fn value_findings(
                 );
             }
         }
-        if result.value_kind == "finite" && result.stderr_kind == "missing" {
-            push(Rule::MissingStderr, format!("`{label}` has no stderr"));
+        if result.value_kind == "finite"
+            && result.stderr_kind == "missing"
+            && context
+                .with_stderr
+                .contains(&(run.task_id, result.metric_id))
+        {
+            push(
+                Rule::MissingStderr,
+                format!("`{label}` has no stderr, though other runs of this task report one"),
+            );
         }
     }
 }
