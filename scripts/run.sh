@@ -11,7 +11,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 export CARGO_TERM_COLOR=never
 DATA_DIR=${YARDSTICK_DATA_DIR:-../shared/data/real}
-YARDSTICK=target/release/yardstick
+# Cargo builds into CARGO_TARGET_DIR when a user has set one.
+YARDSTICK=${CARGO_TARGET_DIR:-target}/release/yardstick
 
 if [[ ! -d $DATA_DIR ]]; then
   echo "error: the sample data folder \`$DATA_DIR\` does not exist; set" \
