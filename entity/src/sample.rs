@@ -31,6 +31,9 @@ pub struct Model {
     pub score_kind: String,
     /// Whether a binary first metric (acc, exact_match, …) was 1.
     pub correct: Option<bool>,
+    /// Which repetition of the item this is (Inspect's epochs); 1 for
+    /// harnesses that run each item once.
+    pub epoch: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

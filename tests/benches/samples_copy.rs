@@ -101,7 +101,7 @@ fn copy_rows(count: u64) -> impl Iterator<Item = String> {
         format!(
             "00000000-0000-0000-0000-000000000001\t{doc_id}\t2026-01-01T00:00:00+00:00\t\
              {doc_id}\tnone\t{:064x}\tQuestion: What is {a} plus {b}?\\nAnswer:\t{}\t\
-             {answer}\t{{\"exact_match\":{score}.0}}\t{score}\tfinite\t{}\n",
+             {answer}\t{{\"exact_match\":{score}.0}}\t{score}\tfinite\t{}\t1\n",
             doc_id,
             a + b,
             if right { "t" } else { "f" }
@@ -127,7 +127,7 @@ async fn raw_copy(db: &DatabaseConnection, count: u64) -> anyhow::Result<f64> {
         "CREATE UNLOGGED TABLE IF NOT EXISTS bare_sample (run_id uuid, sample_no bigint, \
          run_ingested_at timestamptz, doc_id bigint, filter text, item_sha256 text, \
          input text, target text, output text, scores jsonb, score double precision, \
-         score_kind text, correct boolean)",
+         score_kind text, correct boolean, epoch integer)",
     )
     .await?;
     db.execute_unprepared("ALTER TABLE bare_sample SET LOGGED")
@@ -138,7 +138,7 @@ async fn raw_copy(db: &DatabaseConnection, count: u64) -> anyhow::Result<f64> {
     let mut copy = connection
         .copy_in_raw(
             "COPY bare_sample (run_id, sample_no, run_ingested_at, doc_id, filter, \
-             item_sha256, input, target, output, scores, score, score_kind, correct) \
+             item_sha256, input, target, output, scores, score, score_kind, correct, epoch) \
              FROM STDIN",
         )
         .await?;

@@ -24,8 +24,8 @@ async fn only_run(db: &DatabaseConnection, model: &str, task: &str) -> Value {
             samplesOriginal samplesEffective config configHash
             model {{ name }} task {{ name version }}
             results {{ metric {{ name direction }} filter value valueKind stderr stderrKind }}
-            samples(first: 20) {{ totalCount nodes {{ sampleNo docId filter itemSha256 input
-                target output scores score scoreKind correct }} }} }} }} }}"#
+            samples(first: 20) {{ totalCount nodes {{ sampleNo docId epoch filter itemSha256
+                input target output scores score scoreKind correct }} }} }} }} }}"#
     );
     let data = data(db, &query).await;
     assert_eq!(data["runs"]["totalCount"], 1, "{model} on {task}: {data}");
@@ -111,19 +111,25 @@ async fn real_logs_of_every_container_are_stored_with_exact_values() -> anyhow::
     );
     let samples = &streaming["samples"];
     assert_eq!(samples["totalCount"], 4);
-    let verdicts: Vec<(Value, Value)> = samples["nodes"]
+    let verdicts: Vec<(Value, Value, Value)> = samples["nodes"]
         .as_array()
         .into_iter()
         .flatten()
-        .map(|node| (node["docId"].clone(), node["correct"].clone()))
+        .map(|node| {
+            (
+                node["docId"].clone(),
+                node["epoch"].clone(),
+                node["correct"].clone(),
+            )
+        })
         .collect();
     assert_eq!(
         verdicts,
         [
-            (json!(1), json!(false)),
-            (json!(2), json!(true)),
-            (json!(1), json!(true)),
-            (json!(2), json!(true))
+            (json!(1), json!(1), json!(false)),
+            (json!(2), json!(1), json!(true)),
+            (json!(1), json!(2), json!(true)),
+            (json!(2), json!(2), json!(true))
         ]
     );
     // Epoch 1 of sample 1: the model said no to a yes.

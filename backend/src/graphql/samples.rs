@@ -58,6 +58,12 @@ impl Sample {
         self.0.doc_id
     }
 
+    /// Which repetition of the item this is: Inspect's epoch, from 1; 1 for
+    /// harnesses that score each item once.
+    async fn epoch(&self) -> i32 {
+        self.0.epoch
+    }
+
     /// The filter the output went through (`none`, `strict-match`, …); for
     /// Inspect samples the scorer whose verdict `score` holds.
     async fn filter(&self) -> &str {

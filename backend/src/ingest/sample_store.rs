@@ -29,11 +29,11 @@ use crate::service::{identity, quarantine};
 
 /// Bytes of COPY data sent at a time.
 const COPY_BATCH_BYTES: usize = 1 << 20;
-/// Rows per INSERT on SQLite (13 columns each, well under its parameter limit).
+/// Rows per INSERT on SQLite (14 columns each, well under its parameter limit).
 const INSERT_BATCH_ROWS: usize = 500;
 
 const COPY_SAMPLES: &str = "COPY sample (run_id, sample_no, run_ingested_at, doc_id, filter, \
-    item_sha256, input, target, output, scores, score, score_kind, correct) FROM STDIN";
+    item_sha256, input, target, output, scores, score, score_kind, correct, epoch) FROM STDIN";
 
 /// Where a log's run was looked for and what was found.
 pub enum RunLookup {
@@ -147,7 +147,7 @@ fn copy_field(out: &mut Vec<u8>, value: Option<&str>) {
 
 /// Appends one row of COPY's text format.
 fn copy_row(out: &mut Vec<u8>, run: &run::Model, row: &SampleRow) {
-    let fields: [Option<String>; 13] = [
+    let fields: [Option<String>; 14] = [
         Some(run.id.to_string()),
         Some(row.sample_no.to_string()),
         Some(run.ingested_at.to_rfc3339()),
@@ -161,6 +161,7 @@ fn copy_row(out: &mut Vec<u8>, run: &run::Model, row: &SampleRow) {
         row.score.map(|s| s.to_string()),
         Some(row.score_kind.to_string()),
         row.correct.map(|c| if c { "t" } else { "f" }.to_string()),
+        Some(row.epoch.to_string()),
     ];
     for (index, field) in fields.iter().enumerate() {
         if index > 0 {
@@ -187,6 +188,7 @@ pub fn active_row(run_id: Uuid, ingested_at: DateTime<Utc>, row: SampleRow) -> s
         score: Set(row.score),
         score_kind: Set(row.score_kind.to_string()),
         correct: Set(row.correct),
+        epoch: Set(row.epoch),
     }
 }
 

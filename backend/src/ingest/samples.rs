@@ -61,6 +61,9 @@ pub struct SampleRow {
     /// `finite`, `nan`, `positive_infinity`, `negative_infinity` or `missing`.
     pub score_kind: &'static str,
     pub correct: Option<bool>,
+    /// Which repetition of the item (Inspect's epochs, from 1); 1 where a
+    /// harness runs each item once.
+    pub epoch: i32,
 }
 
 /// Splits `samples_<task>_<time>.jsonl` into the task and the time stamp.
@@ -210,6 +213,7 @@ pub fn read_sample(line: u64, sample_no: i64, bytes: &[u8]) -> Result<SampleRow,
         },
         score_kind: score_kind(number),
         correct,
+        epoch: 1,
     })
 }
 

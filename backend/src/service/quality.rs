@@ -363,6 +363,7 @@ async fn sample_findings<C: ConnectionTrait>(
         .group_by(sample::Column::RunId)
         .group_by(sample::Column::ItemSha256)
         .group_by(sample::Column::Filter)
+        .group_by(sample::Column::Epoch)
         .having(Expr::expr(Func::count(Expr::col(sample::Column::SampleNo))).gt(1))
         .into_tuple()
         .all(db)

@@ -115,6 +115,7 @@ fn read_one(
         correct: headline
             .filter(|stat| stat.metric == HEADLINE)
             .and_then(|_| verdict(number)),
+        epoch: 1,
     };
 
     Ok((row, id.to_string()))
@@ -245,6 +246,7 @@ mod tests {
                 score: Some(1.0),
                 score_kind: "finite",
                 correct: Some(true),
+                epoch: 1,
             }]
         );
         Ok(())

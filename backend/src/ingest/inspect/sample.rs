@@ -28,7 +28,7 @@ pub enum SampleId {
 /// A read sample with the key that orders it among the log's samples.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
-    pub epoch: i64,
+    pub epoch: i32,
     pub id: SampleId,
     /// Where the sample was read, for errors that concern it as a whole:
     /// its JSON path, or its entry in an archive.
@@ -88,6 +88,7 @@ pub fn read(value: &Value, path: &JsonPath) -> Result<Sample, FileError> {
         None | Some(Value::Null) => 1,
         Some(value) => value
             .as_i64()
+            .and_then(|epoch| i32::try_from(epoch).ok())
             .filter(|epoch| *epoch >= 1)
             .ok_or_else(|| FileError::unexpected(&path.key("epoch"), "an epoch from 1", value))?,
     };
@@ -124,6 +125,7 @@ pub fn read(value: &Value, path: &JsonPath) -> Result<Sample, FileError> {
             },
             score_kind: score_kind(number),
             correct,
+            epoch,
         },
     })
 }
