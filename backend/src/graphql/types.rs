@@ -591,6 +591,14 @@ impl Leaderboard {
         self.0.truncated_runs as u64
     }
 
+    /// When this board last changed: it is kept current by every ingest, in
+    /// the same transaction as the results. `null` when `where` narrows the
+    /// runs (the board is then computed for this request) or when no result
+    /// of the metric exists on the task.
+    async fn refreshed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.refreshed_at
+    }
+
     /// Best first; entries that cannot be ranked (no finite value) come last.
     /// `first` keeps the leading entries (the top 20 with `first: 20`).
     async fn entries(
