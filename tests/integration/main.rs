@@ -17,6 +17,7 @@ mod inspect;
 mod migrations;
 mod pg_harness;
 mod quality;
+mod query_plans;
 mod read_model;
 mod record_runs;
 mod samples;

@@ -52,6 +52,13 @@ fn condition(run_id: Uuid, filter: &SampleWhere) -> Condition {
     condition
 }
 
+/// Narrows samples to their run's partition. Every sample carries its run's
+/// ingest time (the partition column on PostgreSQL); naming it lets the
+/// planner read one month's partition instead of probing every one.
+fn in_partition(run: &run::Model) -> Condition {
+    Condition::all().add(sample::Column::RunIngestedAt.eq(run.ingested_at))
+}
+
 /// Lists a run's samples in log order.
 pub async fn list<C: ConnectionTrait>(
     db: &C,
@@ -67,8 +74,12 @@ pub async fn list<C: ConnectionTrait>(
             "must not exceed `maxScore`",
         ));
     }
+    let mut narrowed = condition(run_id, filter);
+    if let Some(run) = run::Entity::find_by_id(run_id).one(db).await? {
+        narrowed = narrowed.add(in_partition(&run));
+    }
     let select = sample::Entity::find()
-        .filter(condition(run_id, filter))
+        .filter(narrowed)
         .order_by_asc(sample::Column::SampleNo);
     page::fetch(db, select, request).await
 }
@@ -113,9 +124,9 @@ type Compared = (
 );
 
 async fn compared<C: ConnectionTrait>(db: &C, run_id: Uuid) -> ServiceResult<Vec<Compared>> {
-    if run::Entity::find_by_id(run_id).one(db).await?.is_none() {
+    let Some(run) = run::Entity::find_by_id(run_id).one(db).await? else {
         return Err(ServiceError::not_found("run", run_id.to_string()));
-    }
+    };
     Ok(sample::Entity::find()
         .select_only()
         .column(sample::Column::SampleNo)
@@ -125,6 +136,7 @@ async fn compared<C: ConnectionTrait>(db: &C, run_id: Uuid) -> ServiceResult<Vec
         .column(sample::Column::Score)
         .column(sample::Column::Input)
         .filter(sample::Column::RunId.eq(run_id))
+        .filter(in_partition(&run))
         .order_by_asc(sample::Column::SampleNo)
         .into_tuple()
         .all(db)
