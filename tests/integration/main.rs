@@ -14,6 +14,7 @@ mod http;
 mod immutability;
 mod ingest_real;
 mod inspect;
+mod keyset_cursors;
 mod migrations;
 mod pg_harness;
 mod quality;

@@ -9,8 +9,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use backend::service::keyset::KeysetRequest;
 use backend::service::leaderboard::{self, LeaderboardQuery};
-use backend::service::page::PageRequest;
 use backend::service::run::{self, RunWhere};
 use backend::service::samples::{self, SampleWhere};
 use backend::service::{catalog, model_profile};
@@ -167,7 +167,7 @@ async fn hot_reads_use_indexes_on_big_tables() -> anyhow::Result<()> {
             seen.push(info.statement.to_string());
         }
     });
-    let page = PageRequest::new(0, None).map_err(service)?;
+    let page = KeysetRequest::new(None, None).map_err(service)?;
     let mut used = Vec::new();
 
     let board = LeaderboardQuery {
@@ -213,7 +213,7 @@ async fn hot_reads_use_indexes_on_big_tables() -> anyhow::Result<()> {
         ),
     ];
     for (name, filter) in &filters {
-        run::list(&db, filter, page).await.map_err(service)?;
+        run::list(&db, filter, &page).await.map_err(service)?;
         used.push((name, check(&db, &captured, name).await?));
     }
 
@@ -235,7 +235,7 @@ async fn hot_reads_use_indexes_on_big_tables() -> anyhow::Result<()> {
 
     let run_id = first_sampled_run(&db).await?;
     captured.take();
-    samples::list(&db, run_id, &SampleWhere::default(), page)
+    samples::list(&db, run_id, &SampleWhere::default(), &page)
         .await
         .map_err(service)?;
     used.push(("samples of a run", check(&db, &captured, "samples").await?));

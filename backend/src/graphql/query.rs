@@ -9,7 +9,10 @@ use uuid::Uuid;
 
 use super::audit::AuditEvent;
 use super::composite::{CompositeOrder, CompositeRanking};
-use super::connection::{PageConnection, connection, page_complexity, page_request};
+use super::connection::{
+    KeysetConnection, PageConnection, connection, keyset_connection, keyset_request,
+    page_complexity, page_request,
+};
 use super::dataset::Dataset;
 use super::principal::{Principal, Viewer};
 use super::quality::{QualityReport, QuarantinedFile};
@@ -94,10 +97,10 @@ impl QueryRoot {
         search: Option<String>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<PageConnection<Model>> {
-        let page = page_request(first, after.as_deref())?;
-        let page = catalog::list_models(db(ctx)?, search.as_deref(), page).await?;
-        Ok(connection(page, Model))
+    ) -> Result<KeysetConnection<Model>> {
+        let request = keyset_request("models", first, after.as_deref())?;
+        let page = catalog::list_models(db(ctx)?, search.as_deref(), &request).await?;
+        Ok(keyset_connection("models", page, Model))
     }
 
     /// One model by any spelling of its name, or `null` when unknown.
@@ -113,10 +116,10 @@ impl QueryRoot {
         name: Option<String>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<PageConnection<Task>> {
-        let page = page_request(first, after.as_deref())?;
-        let page = catalog::list_tasks(db(ctx)?, name.as_deref(), page).await?;
-        Ok(connection(page, Task))
+    ) -> Result<KeysetConnection<Task>> {
+        let request = keyset_request("tasks", first, after.as_deref())?;
+        let page = catalog::list_tasks(db(ctx)?, name.as_deref(), &request).await?;
+        Ok(keyset_connection("tasks", page, Task))
     }
 
     /// Task names, each once, with their versions, metrics and models;
@@ -185,12 +188,12 @@ impl QueryRoot {
         #[graphql(name = "where")] filter: Option<RunsWhere>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<PageConnection<Run>> {
+    ) -> Result<KeysetConnection<Run>> {
         let filter = filter.unwrap_or_default();
         check_range(filter.from, filter.to)?;
-        let page = page_request(first, after.as_deref())?;
-        let page = service::run::list(db(ctx)?, &filter.into(), page).await?;
-        Ok(connection(page, Run))
+        let request = keyset_request("runs", first, after.as_deref())?;
+        let page = service::run::list(db(ctx)?, &filter.into(), &request).await?;
+        Ok(keyset_connection("runs", page, Run))
     }
 
     /// One run with its results and provenance, or `null` when no run has this id.

@@ -12,7 +12,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::catalog;
-use super::page::{Page, PageRequest, fetch};
+use super::keyset::{self, KeyKind, KeyPart, KeysetPage, KeysetRequest, Sort};
 use crate::error::ServiceResult;
 
 /// Which runs to keep; every field narrows the set, absent fields do not.
@@ -92,17 +92,23 @@ pub async fn condition(db: &impl ConnectionTrait, filter: &RunWhere) -> ServiceR
     Ok(condition)
 }
 
-/// Lists runs matching `filter`, newest first.
+/// How runs are listed: newest first, ties by id.
+const NEWEST_FIRST: [Sort<run::Column>; 2] = [
+    Sort::descending(run::Column::EffectiveAt, KeyKind::Time),
+    Sort::ascending(run::Column::Id, KeyKind::Id),
+];
+
+/// Lists runs matching `filter`, newest first, after the key in `request`.
 pub async fn list(
     db: &impl ConnectionTrait,
     filter: &RunWhere,
-    page: PageRequest,
-) -> ServiceResult<Page<run::Model>> {
-    let select = run::Entity::find()
-        .filter(condition(db, filter).await?)
-        .order_by_desc(run::Column::EffectiveAt)
-        .order_by_asc(run::Column::Id);
-    fetch(db, select, page).await
+    request: &KeysetRequest,
+) -> ServiceResult<KeysetPage<run::Model>> {
+    let select = run::Entity::find().filter(condition(db, filter).await?);
+    keyset::fetch(db, select, &NEWEST_FIRST, request, |run| {
+        vec![KeyPart::Time(run.effective_at), KeyPart::Id(run.id)]
+    })
+    .await
 }
 
 /// Returns one run, or `None` when no run has that id.

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::stats::{self, McNemar, PairedBootstrap};
 use crate::error::{ServiceError, ServiceResult};
-use crate::service::page::{self, Page, PageRequest};
+use crate::service::keyset::{self, KeyKind, KeyPart, KeysetPage, KeysetRequest, Sort};
 
 /// Resamples of the paired bootstrap; enough for stable 95% percentiles.
 const BOOTSTRAP_RESAMPLES: usize = 2000;
@@ -59,13 +59,17 @@ fn in_partition(run: &run::Model) -> Condition {
     Condition::all().add(sample::Column::RunIngestedAt.eq(run.ingested_at))
 }
 
-/// Lists a run's samples in log order.
+/// Samples in log order; a sample's number is unique within its run.
+const LOG_ORDER: [Sort<sample::Column>; 1] =
+    [Sort::ascending(sample::Column::SampleNo, KeyKind::Number)];
+
+/// Lists a run's samples in log order, after the key in `request`.
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     run_id: Uuid,
     filter: &SampleWhere,
-    request: PageRequest,
-) -> ServiceResult<Page<sample::Model>> {
+    request: &KeysetRequest,
+) -> ServiceResult<KeysetPage<sample::Model>> {
     if let (Some(min), Some(max)) = (filter.min_score, filter.max_score)
         && min > max
     {
@@ -78,10 +82,11 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(run) = run::Entity::find_by_id(run_id).one(db).await? {
         narrowed = narrowed.add(in_partition(&run));
     }
-    let select = sample::Entity::find()
-        .filter(narrowed)
-        .order_by_asc(sample::Column::SampleNo);
-    page::fetch(db, select, request).await
+    let select = sample::Entity::find().filter(narrowed);
+    keyset::fetch(db, select, &LOG_ORDER, request, |sample| {
+        vec![KeyPart::Number(sample.sample_no)]
+    })
+    .await
 }
 
 /// One item both runs evaluated, scored differently.
