@@ -21,6 +21,7 @@ mod quality;
 mod query_plans;
 mod read_model;
 mod record_runs;
+mod run_filters;
 mod samples;
 mod stats_api;
 mod support;

@@ -37,10 +37,24 @@ pub struct RunsWhere {
     pub from: Option<DateTime<Utc>>,
     /// Runs evaluated before this time.
     pub to: Option<DateTime<Utc>>,
+    /// Runs whose model carries this tag, such as a family (`family:llama`).
+    pub model_tag: Option<String>,
+    /// Filters that must all match as well.
+    pub and: Option<Vec<RunsWhere>>,
+    /// Filters of which at least one must match as well; an empty list
+    /// narrows nothing. At most 32 nested filters, 4 levels deep.
+    pub or: Option<Vec<RunsWhere>>,
 }
 
 impl From<RunsWhere> for RunWhere {
     fn from(input: RunsWhere) -> Self {
+        let nested = |filters: Option<Vec<RunsWhere>>| {
+            filters
+                .unwrap_or_default()
+                .into_iter()
+                .map(RunWhere::from)
+                .collect()
+        };
         Self {
             model: input.model,
             task: input.task,
@@ -48,6 +62,9 @@ impl From<RunsWhere> for RunWhere {
             project: input.project,
             from: input.from,
             to: input.to,
+            model_tag: input.model_tag,
+            all: nested(input.and),
+            any: nested(input.or),
         }
     }
 }
@@ -71,16 +88,8 @@ impl From<LeaderboardWhere> for RunWhere {
             project: input.project,
             from: input.from,
             to: input.to,
+            ..RunWhere::default()
         }
-    }
-}
-
-fn check_range(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Result<()> {
-    match (from, to) {
-        (Some(from), Some(to)) if from >= to => {
-            Err(ServiceError::invalid("where", "`from` must be earlier than `to`").into())
-        }
-        _ => Ok(()),
     }
 }
 
@@ -189,10 +198,10 @@ impl QueryRoot {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<KeysetConnection<Run>> {
-        let filter = filter.unwrap_or_default();
-        check_range(filter.from, filter.to)?;
+        let filter: RunWhere = filter.unwrap_or_default().into();
+        filter.check()?;
         let request = keyset_request("runs", first, after.as_deref())?;
-        let page = service::run::list(db(ctx)?, &filter.into(), &request).await?;
+        let page = service::run::list(db(ctx)?, &filter, &request).await?;
         Ok(keyset_connection("runs", page, Run))
     }
 
@@ -220,8 +229,8 @@ impl QueryRoot {
         dataset_version: Option<String>,
         #[graphql(name = "where")] scope: Option<LeaderboardWhere>,
     ) -> Result<Leaderboard> {
-        let scope = scope.unwrap_or_default();
-        check_range(scope.from, scope.to)?;
+        let scope: RunWhere = scope.unwrap_or_default().into();
+        scope.check()?;
         let query = LeaderboardQuery {
             task,
             metric,
@@ -230,7 +239,7 @@ impl QueryRoot {
             filter,
             all_revisions,
             dataset_version,
-            scope: scope.into(),
+            scope,
         };
         let board = service::leaderboard::leaderboard(db(ctx)?, &query).await?;
         Ok(Leaderboard(board))
@@ -251,13 +260,13 @@ impl QueryRoot {
         #[graphql(default_with = "CompositeOrder::MeanScore")] order_by: CompositeOrder,
         #[graphql(name = "where")] scope: Option<LeaderboardWhere>,
     ) -> Result<CompositeRanking> {
-        let scope = scope.unwrap_or_default();
-        check_range(scope.from, scope.to)?;
+        let scope: RunWhere = scope.unwrap_or_default().into();
+        scope.check()?;
         let query = CompositeQuery {
             metric,
             tasks,
             order: order_by.into(),
-            scope: scope.into(),
+            scope,
         };
         let composite = service::composite::ranking(db(ctx)?, &query).await?;
         Ok(CompositeRanking(composite))
