@@ -8,6 +8,11 @@ use backend::service::run::RunWhere;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use tests::pg;
 
+use backend::server::ReadAccess;
+use backend::service::access::Role;
+use serde_json::json;
+
+use super::http::{Auth, start};
 use super::support::{self, count, options, real_postgres};
 
 /// Every task name × metric that holds a result.
@@ -215,5 +220,46 @@ async fn sqlite_reads_the_same_board_as_the_facts() -> anyhow::Result<()> {
         let (stored, reference) = both_ways(&db, &query).await?;
         assert_eq!(stored, reference, "{query:?}");
     }
+    Ok(())
+}
+
+const RECORD: &str = "mutation($runs: [RecordRunInput!]!) { recordRuns(runs: $runs) { stored } }";
+
+/// Five runs of one model on one task and configuration, one per minute
+/// from `minute`: every one lands in the same slot.
+fn same_slot(minute: u32) -> serde_json::Value {
+    let runs: Vec<_> = (minute..minute + 5)
+        .map(|minute| {
+            json!({
+                "model": "slot-model", "task": "slot_task", "taskVersion": "1", "nShot": 0,
+                "startedAt": format!("2025-01-01T00:{minute:02}:00Z"),
+                "results": [{"metric": "acc", "value": f64::from(minute) / 100.0}],
+            })
+        })
+        .collect();
+    json!({ "runs": runs })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_writers_to_one_slot_lose_no_run() -> anyhow::Result<()> {
+    let server = start(ReadAccess::Open).await?;
+    let admin = Auth::token(&server.token("recorder", Role::Admin).await?);
+    // Four requests at once, each its own transaction on the same slot: an
+    // overwrite instead of a merge would lose runs whether they overlap or not.
+    let send = |minute| server.graphql(&admin, RECORD, same_slot(minute));
+    let (a, b, c, d) = tokio::join!(send(0), send(5), send(10), send(15));
+    for (_, body) in [a?, b?, c?, d?] {
+        assert_eq!(body["data"]["recordRuns"]["stored"], 5, "{body}");
+    }
+
+    let query = LeaderboardQuery {
+        task: "slot_task".into(),
+        metric: "acc".into(),
+        ..LeaderboardQuery::default()
+    };
+    let (stored, reference) = both_ways(&server.db, &query).await?;
+    assert_eq!(stored.configuration.as_ref().map(|c| c.runs), Some(20));
+    assert_eq!(stored.entries.first().and_then(|e| e.value), Some(0.19));
+    assert_eq!(stored, reference);
     Ok(())
 }

@@ -80,6 +80,8 @@ pub async fn add<C: ConnectionTrait>(tx: &C, contributions: &[Contribution]) -> 
     if contributions.is_empty() {
         return Ok(());
     }
+    // Boards, then slots, each in key order (the maps are sorted): every
+    // writer locks rows in one order, so two ingests cannot deadlock.
     let now = Utc::now();
     upsert_boards(tx, contributions, now).await?;
     let mut slots: BTreeMap<String, (&Contribution, i64)> = BTreeMap::new();
@@ -220,6 +222,17 @@ pub async fn repin<C: ConnectionTrait>(
     model_id: i64,
     metric_ids: &[i64],
 ) -> Result<(), DbErr> {
+    // Boards first, then entries: the order `add` locks them in, so a pin
+    // and an ingest wait for each other instead of deadlocking.
+    leaderboard_board::Entity::update_many()
+        .col_expr(
+            leaderboard_board::Column::RefreshedAt,
+            Expr::value(Utc::now()),
+        )
+        .filter(leaderboard_board::Column::TaskName.eq(task_name))
+        .filter(leaderboard_board::Column::MetricId.is_in(metric_ids.to_vec()))
+        .exec(tx)
+        .await?;
     if tx.get_database_backend() == DbBackend::Postgres {
         tx.execute_unprepared("LOCK TABLE leaderboard_entry IN SHARE ROW EXCLUSIVE MODE")
             .await?;
@@ -234,15 +247,6 @@ pub async fn repin<C: ConnectionTrait>(
         model_id,
     };
     migration::rebuild_leaderboard_read_model(tx, scope).await?;
-    leaderboard_board::Entity::update_many()
-        .col_expr(
-            leaderboard_board::Column::RefreshedAt,
-            Expr::value(Utc::now()),
-        )
-        .filter(leaderboard_board::Column::TaskName.eq(task_name))
-        .filter(leaderboard_board::Column::MetricId.is_in(metric_ids.to_vec()))
-        .exec(tx)
-        .await?;
 
     Ok(())
 }
