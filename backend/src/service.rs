@@ -10,6 +10,7 @@ pub mod composite;
 pub mod dataset;
 pub mod direction;
 pub mod identity;
+pub mod keyset;
 pub mod leaderboard;
 pub mod model_profile;
 pub mod page;

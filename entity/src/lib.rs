@@ -10,6 +10,8 @@ pub mod dataset_item;
 pub mod dataset_version;
 pub mod dataset_version_item;
 pub mod ingest_event;
+pub mod leaderboard_board;
+pub mod leaderboard_entry;
 pub mod metric;
 pub mod ml_model;
 pub mod model_alias;

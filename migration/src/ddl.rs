@@ -62,3 +62,23 @@ pub async fn create_index(
     }
     manager.create_index(index.to_owned()).await
 }
+
+/// Names a table, column or index.
+pub fn name(identifier: &str) -> Alias {
+    Alias::new(identifier)
+}
+
+/// Starts the definition of column `identifier`.
+pub fn column(identifier: &str) -> ColumnDef {
+    ColumnDef::new(name(identifier))
+}
+
+/// The `bigint` identity key every dimension and local table starts with.
+pub fn identity() -> ColumnDef {
+    column("id")
+        .big_integer()
+        .not_null()
+        .auto_increment()
+        .primary_key()
+        .to_owned()
+}

@@ -14,10 +14,14 @@ mod m20261204_000003_immutability;
 mod m20261204_000004_datasets_and_access;
 mod m20261204_000005_samples;
 mod m20261204_000006_quarantine;
+mod m20261204_000007_leaderboard_read_model;
 mod m20261204_000008_sample_epoch;
 pub mod placement;
 
 pub use m20261204_000003_immutability::APP_ROLE;
+pub use m20261204_000007_leaderboard_read_model::{
+    Rebuild, backfill as rebuild_leaderboard_read_model,
+};
 
 /// Lists every migration in the order it must be applied.
 pub struct Migrator;
@@ -32,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000004_datasets_and_access::Migration),
             Box::new(m20261204_000005_samples::Migration),
             Box::new(m20261204_000006_quarantine::Migration),
+            Box::new(m20261204_000007_leaderboard_read_model::Migration),
             Box::new(m20261204_000008_sample_epoch::Migration),
         ]
     }

@@ -8,18 +8,10 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::ddl::{create_index, create_table, reference};
+use crate::ddl::{column, create_index, create_table, name, reference};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn name(identifier: &str) -> Alias {
-    Alias::new(identifier)
-}
-
-fn column(identifier: &str) -> ColumnDef {
-    ColumnDef::new(name(identifier))
-}
 
 fn run() -> TableCreateStatement {
     Table::create()

@@ -11,27 +11,10 @@ use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
 use crate::APP_ROLE;
-use crate::ddl::{create_index, create_table, reference};
+use crate::ddl::{column, create_index, create_table, identity, name, reference};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn name(identifier: &str) -> Alias {
-    Alias::new(identifier)
-}
-
-fn column(identifier: &str) -> ColumnDef {
-    ColumnDef::new(name(identifier))
-}
-
-fn identity() -> ColumnDef {
-    column("id")
-        .big_integer()
-        .not_null()
-        .auto_increment()
-        .primary_key()
-        .to_owned()
-}
 
 fn timestamp(identifier: &str) -> ColumnDef {
     column(identifier)

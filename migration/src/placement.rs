@@ -44,6 +44,9 @@ pub const TABLES: &[(&str, Placement)] = &[
     ("web_session", Placement::Local),
     ("audit_event", Placement::Local),
     ("quarantine", Placement::Local),
+    // The leaderboard read model: derived, rebuildable, read whole per board.
+    ("leaderboard_entry", Placement::Local),
+    ("leaderboard_board", Placement::Local),
     ("seaql_migrations", Placement::Local),
 ];
 

@@ -1,12 +1,16 @@
-//! Relay connections over offset pages, with `totalCount`.
+//! Relay connections, with `totalCount`, over keyset pages (runs, models,
+//! tasks, samples: lists whose order is stable) or offset pages (the rest).
 //!
-//! Cursors are opaque to clients (base64 of the row's offset); only forward
-//! pagination (`first`/`after`) is offered.
+//! Cursors are opaque to clients: base64 of JSON holding the list's name and
+//! the row's sort key, or the row's offset. Only forward pagination
+//! (`first`/`after`) is offered.
 
 use async_graphql::connection::{Connection, CursorType, Edge, OpaqueCursor};
 use async_graphql::{OutputType, SimpleObject};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{ServiceError, ServiceResult};
+use crate::service::keyset::{KeyPart, KeysetPage, KeysetRequest};
 use crate::service::page::{DEFAULT_PAGE, Page, PageRequest};
 
 /// The cursor of one edge: its position in the whole list.
@@ -38,6 +42,61 @@ pub fn page_request(first: Option<i32>, after: Option<&str>) -> ServiceResult<Pa
         }
     };
     PageRequest::new(offset, first)
+}
+
+/// What a keyset cursor holds: which list issued it, and the sort key of
+/// the row it points at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeysetCursor {
+    list: String,
+    key: Vec<KeyPart>,
+}
+
+/// A connection of `N` nodes paged by sort key.
+pub type KeysetConnection<N> = Connection<OpaqueCursor<KeysetCursor>, N, ConnectionFields>;
+
+/// Turns `first`/`after` arguments of the keyset list `list` into a request.
+///
+/// Fails with `invalid_cursor` when `after` was not issued by this list.
+pub fn keyset_request(
+    list: &str,
+    first: Option<i32>,
+    after: Option<&str>,
+) -> ServiceResult<KeysetRequest> {
+    let Some(after) = after else {
+        return KeysetRequest::new(first, None);
+    };
+    let invalid = || ServiceError::invalid("cursor", format!("`{after}` is not a cursor"));
+    let cursor = OpaqueCursor::<KeysetCursor>::decode_cursor(after).map_err(|_| invalid())?;
+    if cursor.0.list != list {
+        return Err(invalid());
+    }
+    KeysetRequest::new(first, Some(cursor.0.key))
+}
+
+/// Builds a connection from a keyset page of the list `list`.
+pub fn keyset_connection<T, N: OutputType>(
+    list: &str,
+    page: KeysetPage<T>,
+    node: impl Fn(T) -> N,
+) -> KeysetConnection<N> {
+    let mut connection = Connection::with_additional_fields(
+        page.has_previous,
+        page.has_next,
+        ConnectionFields {
+            total_count: page.total,
+        },
+    );
+    connection
+        .edges
+        .extend(page.items.into_iter().map(|(key, item)| {
+            let cursor = KeysetCursor {
+                list: list.to_string(),
+                key,
+            };
+            Edge::new(OpaqueCursor(cursor), node(item))
+        }));
+    connection
 }
 
 /// Builds a connection from a page, mapping each item to its node.

@@ -9,7 +9,10 @@ use uuid::Uuid;
 
 use super::audit::AuditEvent;
 use super::composite::{CompositeOrder, CompositeRanking};
-use super::connection::{PageConnection, connection, page_complexity, page_request};
+use super::connection::{
+    KeysetConnection, PageConnection, connection, keyset_connection, keyset_request,
+    page_complexity, page_request,
+};
 use super::dataset::Dataset;
 use super::principal::{Principal, Viewer};
 use super::quality::{QualityReport, QuarantinedFile};
@@ -34,10 +37,24 @@ pub struct RunsWhere {
     pub from: Option<DateTime<Utc>>,
     /// Runs evaluated before this time.
     pub to: Option<DateTime<Utc>>,
+    /// Runs whose model carries this tag, such as a family (`family:llama`).
+    pub model_tag: Option<String>,
+    /// Filters that must all match as well.
+    pub and: Option<Vec<RunsWhere>>,
+    /// Filters of which at least one must match as well; an empty list
+    /// narrows nothing. At most 32 nested filters, 4 levels deep.
+    pub or: Option<Vec<RunsWhere>>,
 }
 
 impl From<RunsWhere> for RunWhere {
     fn from(input: RunsWhere) -> Self {
+        let nested = |filters: Option<Vec<RunsWhere>>| {
+            filters
+                .unwrap_or_default()
+                .into_iter()
+                .map(RunWhere::from)
+                .collect()
+        };
         Self {
             model: input.model,
             task: input.task,
@@ -45,6 +62,9 @@ impl From<RunsWhere> for RunWhere {
             project: input.project,
             from: input.from,
             to: input.to,
+            model_tag: input.model_tag,
+            all: nested(input.and),
+            any: nested(input.or),
         }
     }
 }
@@ -68,16 +88,8 @@ impl From<LeaderboardWhere> for RunWhere {
             project: input.project,
             from: input.from,
             to: input.to,
+            ..RunWhere::default()
         }
-    }
-}
-
-fn check_range(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Result<()> {
-    match (from, to) {
-        (Some(from), Some(to)) if from >= to => {
-            Err(ServiceError::invalid("where", "`from` must be earlier than `to`").into())
-        }
-        _ => Ok(()),
     }
 }
 
@@ -94,10 +106,10 @@ impl QueryRoot {
         search: Option<String>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<PageConnection<Model>> {
-        let page = page_request(first, after.as_deref())?;
-        let page = catalog::list_models(db(ctx)?, search.as_deref(), page).await?;
-        Ok(connection(page, Model))
+    ) -> Result<KeysetConnection<Model>> {
+        let request = keyset_request("models", first, after.as_deref())?;
+        let page = catalog::list_models(db(ctx)?, search.as_deref(), &request).await?;
+        Ok(keyset_connection("models", page, Model))
     }
 
     /// One model by any spelling of its name, or `null` when unknown.
@@ -113,10 +125,10 @@ impl QueryRoot {
         name: Option<String>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<PageConnection<Task>> {
-        let page = page_request(first, after.as_deref())?;
-        let page = catalog::list_tasks(db(ctx)?, name.as_deref(), page).await?;
-        Ok(connection(page, Task))
+    ) -> Result<KeysetConnection<Task>> {
+        let request = keyset_request("tasks", first, after.as_deref())?;
+        let page = catalog::list_tasks(db(ctx)?, name.as_deref(), &request).await?;
+        Ok(keyset_connection("tasks", page, Task))
     }
 
     /// Task names, each once, with their versions, metrics and models;
@@ -185,12 +197,12 @@ impl QueryRoot {
         #[graphql(name = "where")] filter: Option<RunsWhere>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<PageConnection<Run>> {
-        let filter = filter.unwrap_or_default();
-        check_range(filter.from, filter.to)?;
-        let page = page_request(first, after.as_deref())?;
-        let page = service::run::list(db(ctx)?, &filter.into(), page).await?;
-        Ok(connection(page, Run))
+    ) -> Result<KeysetConnection<Run>> {
+        let filter: RunWhere = filter.unwrap_or_default().into();
+        filter.check()?;
+        let request = keyset_request("runs", first, after.as_deref())?;
+        let page = service::run::list(db(ctx)?, &filter, &request).await?;
+        Ok(keyset_connection("runs", page, Run))
     }
 
     /// One run with its results and provenance, or `null` when no run has this id.
@@ -217,8 +229,8 @@ impl QueryRoot {
         dataset_version: Option<String>,
         #[graphql(name = "where")] scope: Option<LeaderboardWhere>,
     ) -> Result<Leaderboard> {
-        let scope = scope.unwrap_or_default();
-        check_range(scope.from, scope.to)?;
+        let scope: RunWhere = scope.unwrap_or_default().into();
+        scope.check()?;
         let query = LeaderboardQuery {
             task,
             metric,
@@ -227,7 +239,7 @@ impl QueryRoot {
             filter,
             all_revisions,
             dataset_version,
-            scope: scope.into(),
+            scope,
         };
         let board = service::leaderboard::leaderboard(db(ctx)?, &query).await?;
         Ok(Leaderboard(board))
@@ -248,13 +260,13 @@ impl QueryRoot {
         #[graphql(default_with = "CompositeOrder::MeanScore")] order_by: CompositeOrder,
         #[graphql(name = "where")] scope: Option<LeaderboardWhere>,
     ) -> Result<CompositeRanking> {
-        let scope = scope.unwrap_or_default();
-        check_range(scope.from, scope.to)?;
+        let scope: RunWhere = scope.unwrap_or_default().into();
+        scope.check()?;
         let query = CompositeQuery {
             metric,
             tasks,
             order: order_by.into(),
-            scope: scope.into(),
+            scope,
         };
         let composite = service::composite::ranking(db(ctx)?, &query).await?;
         Ok(CompositeRanking(composite))

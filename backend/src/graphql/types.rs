@@ -12,7 +12,7 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::audit::AuditEvent;
-use super::connection::{PageConnection, connection, page_complexity, page_request};
+use super::connection::{KeysetConnection, keyset_connection, keyset_request, page_complexity};
 use super::loader::load_one;
 use super::loader::{MetricKey, ModelKey, ProjectsKey, ResultsKey, RunKey, TagsKey, TaskKey};
 use super::quality::QualityWarning;
@@ -119,14 +119,14 @@ impl Model {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<PageConnection<Run>> {
+    ) -> Result<KeysetConnection<Run>> {
         let filter = RunWhere {
             model: Some(self.0.name.clone()),
             ..RunWhere::default()
         };
-        let page =
-            service::run::list(db(ctx)?, &filter, page_request(first, after.as_deref())?).await?;
-        Ok(connection(page, Run))
+        let request = keyset_request("runs", first, after.as_deref())?;
+        let page = service::run::list(db(ctx)?, &filter, &request).await?;
+        Ok(keyset_connection("runs", page, Run))
     }
 }
 
@@ -410,11 +410,11 @@ impl Run {
         first: Option<i32>,
         after: Option<String>,
         #[graphql(name = "where")] filter: Option<SamplesWhere>,
-    ) -> Result<PageConnection<Sample>> {
+    ) -> Result<KeysetConnection<Sample>> {
         let filter = filter.unwrap_or_default().into();
-        let request = page_request(first, after.as_deref())?;
-        let page = service::samples::list(db(ctx)?, self.0.id, &filter, request).await?;
-        Ok(connection(page, Sample))
+        let request = keyset_request("samples", first, after.as_deref())?;
+        let page = service::samples::list(db(ctx)?, self.0.id, &filter, &request).await?;
+        Ok(keyset_connection("samples", page, Sample))
     }
 
     /// What the data-quality rules found about this run (compared with the
@@ -612,6 +612,14 @@ impl Leaderboard {
     /// Runs left out because `--limit` truncated them.
     async fn truncated_runs(&self) -> u64 {
         self.0.truncated_runs as u64
+    }
+
+    /// When this board last changed: it is kept current by every ingest, in
+    /// the same transaction as the results. `null` when `where` narrows the
+    /// runs (the board is then computed for this request) or when no result
+    /// of the metric exists on the task.
+    async fn refreshed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.refreshed_at
     }
 
     /// Best first; entries that cannot be ranked (no finite value) come last.

@@ -16,7 +16,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use entity::{ingest_event, run, run_project, run_result, run_tag, sample};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QuerySelect, TransactionTrait,
+    QueryFilter, QuerySelect, TransactionTrait, TryInsertResult,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -27,6 +27,7 @@ use super::parsed::{Measured, Number, ParsedFile, ParsedResult, ParsedRun};
 use super::sample_store;
 use crate::service::audit::{self, Change, Subject};
 use crate::service::identity::{self, ModelIdentity};
+use crate::service::leaderboard::read_model::{self, Contribution};
 use crate::service::quarantine;
 
 /// Labels the user attaches to everything one ingest stores.
@@ -136,6 +137,8 @@ struct Rows {
     run_tags: Vec<run_tag::ActiveModel>,
     run_projects: Vec<run_project::ActiveModel>,
     results: Vec<run_result::ActiveModel>,
+    /// The results as the leaderboard read model sees them.
+    contributions: Vec<Contribution>,
 }
 
 /// Stores every source through `tx`, which the caller commits, and returns
@@ -173,7 +176,13 @@ pub async fn store_sources<C: ConnectionTrait>(
         }
         stored.push(added);
     }
-    insert_rows(tx, rows).await?;
+    let contributions = std::mem::take(&mut rows.contributions);
+    let inserted = insert_rows(tx, rows).await?;
+    let contributions: Vec<Contribution> = contributions
+        .into_iter()
+        .filter(|c| inserted.contains(&c.run_id))
+        .collect();
+    read_model::add(tx, &contributions).await?;
     // Samples embedded in a source (Inspect, HELM) belong to runs stored just
     // now; runs that existed keep the samples they have.
     for (source, added) in sources.iter().zip(stored.iter_mut()) {
@@ -307,17 +316,19 @@ fn add_rows(rows: &mut Rows, resolved: &Resolved, fresh: &FreshRun<'_>) -> Resul
     for result in &fresh.parsed_run.results {
         let metric_id = lookup(&resolved.metrics, &result.metric, "metric")?;
         rows.results.push(result_row(run_id, metric_id, result));
+        rows.contributions
+            .push(contribution(fresh, model_id, metric_id, result));
     }
 
     Ok(fresh.parsed_run.results.len())
 }
 
-async fn insert_rows<C: ConnectionTrait>(tx: &C, rows: Rows) -> Result<(), DbErr> {
+/// Inserts the rows; returns the ids of the runs this call inserted, which
+/// can be fewer than asked when a concurrent ingest stored the same file.
+async fn insert_rows<C: ConnectionTrait>(tx: &C, rows: Rows) -> Result<HashSet<Uuid>, DbErr> {
+    let mut inserted = HashSet::new();
     for chunk in rows.runs.chunks(CHUNK) {
-        run::Entity::insert_many(chunk.to_vec())
-            .on_conflict_do_nothing()
-            .exec_without_returning(tx)
-            .await?;
+        inserted.extend(insert_runs(tx, chunk).await?);
     }
     for chunk in rows.run_tags.chunks(CHUNK) {
         run_tag::Entity::insert_many(chunk.to_vec())
@@ -338,7 +349,31 @@ async fn insert_rows<C: ConnectionTrait>(tx: &C, rows: Rows) -> Result<(), DbErr
             .await?;
     }
 
-    Ok(())
+    Ok(inserted)
+}
+
+/// Inserts runs whose id is not stored yet and returns the ids inserted.
+///
+/// PostgreSQL says which through `RETURNING`. SQLite (where sea-orm does not
+/// use it) lets one transaction write at a time and refuses a write after a
+/// stale read, so there every run found missing earlier in the transaction
+/// is inserted now.
+async fn insert_runs<C: ConnectionTrait>(
+    tx: &C,
+    chunk: &[run::ActiveModel],
+) -> Result<Vec<Uuid>, DbErr> {
+    let insert = run::Entity::insert_many(chunk.to_vec()).on_conflict_do_nothing();
+    if !tx.support_returning() {
+        insert.exec_without_returning(tx).await?;
+        return Ok(chunk
+            .iter()
+            .filter_map(|run| run.id.try_as_ref().copied())
+            .collect());
+    }
+    Ok(match insert.exec_with_returning_keys(tx).await? {
+        TryInsertResult::Inserted(ids) => ids,
+        TryInsertResult::Empty | TryInsertResult::Conflicted => Vec::new(),
+    })
 }
 
 /// Appends an ingest event; events are never updated or deleted.
@@ -375,10 +410,7 @@ fn count(value: usize) -> i32 {
 fn run_row(fresh: &FreshRun<'_>, model_id: i64, task_id: i64) -> run::ActiveModel {
     let (source, parsed_run) = (fresh.source, fresh.parsed_run);
     let parsed = source.parsed;
-    let revision = parsed
-        .model
-        .as_ref()
-        .and_then(|model| model.revision.clone());
+    let revision = revision_of(parsed);
     let config = lenient_json::plain(&parsed.config);
     let task_config = parsed_run.task_config.as_ref().map(lenient_json::plain);
     let config_hash = identity::sha256_hex(
@@ -388,9 +420,6 @@ fn run_row(fresh: &FreshRun<'_>, model_id: i64, task_id: i64) -> run::ActiveMode
         let (started, seconds) = parsed.evaluated_at.zip(parsed.duration_seconds)?;
         TimeDelta::try_milliseconds((seconds * 1000.0) as i64).map(|delta| started + delta)
     });
-    let truncated = parsed_run
-        .truncated
-        .unwrap_or_else(|| is_truncated(parsed_run));
     run::ActiveModel {
         id: Set(fresh.run_id),
         model_id: Set(model_id),
@@ -408,20 +437,67 @@ fn run_row(fresh: &FreshRun<'_>, model_id: i64, task_id: i64) -> run::ActiveMode
         started_at: Set(parsed.evaluated_at),
         finished_at: Set(finished_at),
         ingested_at: Set(fresh.ingested_at),
-        effective_at: Set(parsed.evaluated_at.unwrap_or(fresh.ingested_at)),
+        effective_at: Set(effective_at(fresh)),
         sample_limit: Set(parsed_run.limit),
         samples_original: Set(parsed_run.samples_original),
         samples_effective: Set(parsed_run.samples_effective),
-        truncated: Set(truncated),
+        truncated: Set(is_truncated(parsed_run)),
     }
 }
 
-/// Decides whether `--limit` cut a run short.
+fn revision_of(parsed: &ParsedFile) -> Option<String> {
+    parsed
+        .model
+        .as_ref()
+        .and_then(|model| model.revision.clone())
+}
+
+/// When the evaluation ran, or, for sources without a date, when it was
+/// ingested.
+fn effective_at(fresh: &FreshRun<'_>) -> DateTime<Utc> {
+    fresh
+        .source
+        .parsed
+        .evaluated_at
+        .unwrap_or(fresh.ingested_at)
+}
+
+/// Describes one result of a fresh run for the leaderboard read model; a
+/// run is never pinned when it is first stored.
+fn contribution(
+    fresh: &FreshRun<'_>,
+    model_id: i64,
+    metric_id: i64,
+    result: &ParsedResult,
+) -> Contribution {
+    let revision = revision_of(fresh.source.parsed);
+    Contribution {
+        task_name: fresh.parsed_run.task.clone(),
+        task_version: fresh.parsed_run.task_version.clone().unwrap_or_default(),
+        n_shot: fresh.parsed_run.n_shot,
+        filter: result.filter.clone(),
+        dataset_version_id: None,
+        metric_id,
+        model_id,
+        revision_step: revision.as_deref().and_then(identity::revision_step),
+        revision,
+        run_id: fresh.run_id,
+        effective_at: effective_at(fresh),
+        value: measured_columns(result.value).0,
+        stderr: measured_columns(result.stderr).0,
+        truncated: is_truncated(fresh.parsed_run),
+    }
+}
+
+/// Decides whether `--limit` cut a run short, unless the source says.
 ///
 /// The sample counts say so exactly when the harness recorded them: a limit
 /// of 200 on a task of 24 samples evaluated all 24. Without counts, any limit
 /// is taken to have cut the run.
 fn is_truncated(parsed_run: &ParsedRun) -> bool {
+    if let Some(truncated) = parsed_run.truncated {
+        return truncated;
+    }
     match parsed_run
         .samples_original
         .zip(parsed_run.samples_effective)

@@ -5,6 +5,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::identity;
+use super::keyset::{self, KeyKind, KeyPart, KeysetPage, KeysetRequest, Sort};
 use super::page::{Page, PageRequest, fetch};
 use crate::error::ServiceResult;
 
@@ -21,18 +22,26 @@ pub fn contains(search: &str) -> LikeExpr {
     LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }
 
-/// Lists models by name; `search` keeps names containing it, ignoring case.
+/// Models by name, which is unique.
+const BY_NAME: [Sort<ml_model::Column>; 1] =
+    [Sort::ascending(ml_model::Column::Name, KeyKind::Text)];
+
+/// Lists models by name, after the key in `request`; `search` keeps names
+/// containing it, ignoring case.
 pub async fn list_models(
     db: &impl ConnectionTrait,
     search: Option<&str>,
-    page: PageRequest,
-) -> ServiceResult<Page<ml_model::Model>> {
-    let mut select = ml_model::Entity::find().order_by_asc(ml_model::Column::Name);
+    request: &KeysetRequest,
+) -> ServiceResult<KeysetPage<ml_model::Model>> {
+    let mut select = ml_model::Entity::find();
     if let Some(search) = search.filter(|s| !s.is_empty()) {
         let lower_name = Func::lower(Expr::col(ml_model::Column::Name));
         select = select.filter(Expr::expr(lower_name).like(contains(search)));
     }
-    fetch(db, select, page).await
+    keyset::fetch(db, select, &BY_NAME, request, |model| {
+        vec![KeyPart::Text(model.name.clone())]
+    })
+    .await
 }
 
 /// Finds a model by any of its spellings (aliases match ignoring case).
@@ -51,20 +60,32 @@ pub async fn find_model(
     Ok(ml_model::Entity::find_by_id(alias.model_id).one(db).await?)
 }
 
-/// Lists tasks by name, version and configuration; `name` keeps one task's rows.
+/// Tasks by name and version; the id tells configurations apart.
+const BY_NAME_AND_VERSION: [Sort<task::Column>; 3] = [
+    Sort::ascending(task::Column::Name, KeyKind::Text),
+    Sort::ascending(task::Column::Version, KeyKind::Text),
+    Sort::ascending(task::Column::Id, KeyKind::Number),
+];
+
+/// Lists tasks by name, version and configuration, after the key in
+/// `request`; `name` keeps one task's rows.
 pub async fn list_tasks(
     db: &impl ConnectionTrait,
     name: Option<&str>,
-    page: PageRequest,
-) -> ServiceResult<Page<task::Model>> {
-    let mut select = task::Entity::find()
-        .order_by_asc(task::Column::Name)
-        .order_by_asc(task::Column::Version)
-        .order_by_asc(task::Column::Id);
+    request: &KeysetRequest,
+) -> ServiceResult<KeysetPage<task::Model>> {
+    let mut select = task::Entity::find();
     if let Some(name) = name {
         select = select.filter(task::Column::Name.eq(name));
     }
-    fetch(db, select, page).await
+    keyset::fetch(db, select, &BY_NAME_AND_VERSION, request, |task| {
+        vec![
+            KeyPart::Text(task.name.clone()),
+            KeyPart::Text(task.version.clone()),
+            KeyPart::Number(task.id),
+        ]
+    })
+    .await
 }
 
 /// Lists metrics by name.

@@ -5,13 +5,20 @@
 //! with a pinned one), and never a run truncated by `--limit`. Each model contributes
 //! its latest run at its final revision (all revisions on request). Ranking
 //! follows the metric's direction; a metric without one is listed unranked.
+//!
+//! Unscoped boards are read from the read model (`read_model` keeps it,
+//! `stored` reads it); a board narrowed by `where` is computed from the facts
+//! on request, by the same rules.
 
 mod candidate;
+pub mod read_model;
 mod rules;
+mod stored;
 
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
+use chrono::{DateTime, Utc};
 use entity::{metric, ml_model, run, task};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
@@ -69,25 +76,80 @@ pub struct Leaderboard {
     /// Best first. Only what ranking needs is read; the rows of the runs and
     /// results are loaded for the entries a client shows.
     pub entries: Vec<Ranked>,
+    /// When the stored board last changed; `None` for a board computed on
+    /// request, or one no result has reached.
+    pub refreshed_at: Option<DateTime<Utc>>,
 }
 
-/// Builds the leaderboard for `query`.
+/// Builds the leaderboard for `query`: from the read model, unless `where`
+/// narrows the runs, which only the facts can answer.
 pub async fn leaderboard(
     db: &impl ConnectionTrait,
     query: &LeaderboardQuery,
 ) -> ServiceResult<Leaderboard> {
+    if !is_unscoped(&query.scope) {
+        return on_request(db, query).await;
+    }
+    find_tasks(db, &query.task).await?;
+    let metric = find_metric(db, &query.metric).await?;
+    let names = std::slice::from_ref(&query.task);
+    let board = stored::read(db, names, metric.id)
+        .await?
+        .remove(&query.task)
+        .unwrap_or_default();
+    let mut leaderboard = assemble(db, query, metric, board.candidates).await?;
+    leaderboard.truncated_runs = board.truncated_runs;
+    leaderboard.refreshed_at = board.refreshed_at;
+
+    Ok(leaderboard)
+}
+
+/// Whether `scope` narrows nothing a leaderboard reads (its `task` is
+/// ignored), so the read model can answer.
+fn is_unscoped(scope: &RunWhere) -> bool {
+    let ignoring_task = RunWhere {
+        task: None,
+        ..scope.clone()
+    };
+    ignoring_task == RunWhere::default()
+}
+
+/// Builds the leaderboard for `query` from the facts, reading every
+/// candidate run: the reference the read model must agree with.
+pub async fn on_request(
+    db: &impl ConnectionTrait,
+    query: &LeaderboardQuery,
+) -> ServiceResult<Leaderboard> {
+    let tasks = find_tasks(db, &query.task).await?;
+    let metric = find_metric(db, &query.metric).await?;
+    let by_id: HashMap<i64, &task::Model> = tasks.iter().map(|t| (t.id, t)).collect();
+    let (candidates, truncated_runs) = candidate::read(db, &query.scope, metric.id, &by_id).await?;
+    let mut leaderboard = assemble(db, query, metric, candidates).await?;
+    leaderboard.truncated_runs = truncated_runs;
+
+    Ok(leaderboard)
+}
+
+/// Returns every row of the task name; fails with `task_not_found`.
+async fn find_tasks(db: &impl ConnectionTrait, name: &str) -> ServiceResult<Vec<task::Model>> {
     let tasks = task::Entity::find()
-        .filter(task::Column::Name.eq(&query.task))
+        .filter(task::Column::Name.eq(name))
         .all(db)
         .await?;
     if tasks.is_empty() {
-        return Err(ServiceError::not_found("task", &query.task));
+        return Err(ServiceError::not_found("task", name));
     }
-    let metric = find_metric(db, &query.metric).await?;
-    let versions: HashMap<i64, String> = tasks.iter().map(|t| (t.id, t.version.clone())).collect();
-    let (candidates, truncated_runs) =
-        candidate::read(db, &query.scope, metric.id, &versions).await?;
+    Ok(tasks)
+}
 
+/// Chooses the configuration, picks and ranks: the rules shared by both
+/// sources of candidates.
+async fn assemble(
+    db: &impl ConnectionTrait,
+    query: &LeaderboardQuery,
+    metric: metric::Model,
+    candidates: Vec<candidate::Candidate>,
+) -> ServiceResult<Leaderboard> {
     let summaries = summarize(&candidates);
     let chosen = choose_configuration(&summaries, query);
     let others = summaries
@@ -108,8 +170,9 @@ pub async fn leaderboard(
         metric,
         configuration: chosen,
         other_configurations: others,
-        truncated_runs,
+        truncated_runs: 0,
         entries,
+        refreshed_at: None,
     })
 }
 
@@ -143,8 +206,9 @@ pub struct TaskBoard {
 /// Builds the default leaderboard (the configuration with the most models,
 /// final revisions) of every task in `tasks` on `metric`, in `tasks` order.
 ///
-/// Reads the candidates of all tasks at once, so a set of sixty tasks costs
-/// the same few statements as one. Fails with `task_not_found` or
+/// Reads the candidates of all tasks at once (from the read model unless
+/// `scope` narrows the runs), so a set of sixty tasks costs the same few
+/// statements as one. Fails with `task_not_found` or
 /// `metric_not_found` when a name is unknown.
 pub async fn boards(
     db: &impl ConnectionTrait,
@@ -156,22 +220,29 @@ pub async fn boards(
         .filter(task::Column::Name.is_in(tasks.to_vec()))
         .all(db)
         .await?;
-    let names: HashMap<i64, &str> = rows.iter().map(|t| (t.id, t.name.as_str())).collect();
-    let known: HashSet<&str> = names.values().copied().collect();
+    let known: HashSet<&str> = rows.iter().map(|t| t.name.as_str()).collect();
     if let Some(unknown) = tasks.iter().find(|t| !known.contains(t.as_str())) {
         return Err(ServiceError::not_found("task", unknown.as_str()));
     }
     let metric = find_metric(db, metric).await?;
-    let versions: HashMap<i64, String> = rows.iter().map(|t| (t.id, t.version.clone())).collect();
-    let (candidates, _) = candidate::read(db, scope, metric.id, &versions).await?;
-    let mut by_task: HashMap<&str, Vec<candidate::Candidate>> = HashMap::new();
-    for candidate in candidates {
-        let name = names
-            .get(&candidate.run.task_id)
-            .copied()
-            .unwrap_or_default();
-        by_task.entry(name).or_default().push(candidate);
-    }
+    let mut by_task = if is_unscoped(scope) {
+        let stored = stored::read(db, tasks, metric.id).await?;
+        stored
+            .into_iter()
+            .map(|(task, board)| (task, board.candidates))
+            .collect()
+    } else {
+        let by_id: HashMap<i64, &task::Model> = rows.iter().map(|t| (t.id, t)).collect();
+        let (candidates, _) = candidate::read(db, scope, metric.id, &by_id).await?;
+        let mut by_task: HashMap<String, Vec<candidate::Candidate>> = HashMap::new();
+        for candidate in candidates {
+            by_task
+                .entry(candidate.task_name.clone())
+                .or_default()
+                .push(candidate);
+        }
+        by_task
+    };
     let default = LeaderboardQuery::default();
     let chosen: Vec<_> = tasks
         .iter()

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::stats::{self, McNemar, PairedBootstrap};
 use crate::error::{ServiceError, ServiceResult};
-use crate::service::page::{self, Page, PageRequest};
+use crate::service::keyset::{self, KeyKind, KeyPart, KeysetPage, KeysetRequest, Sort};
 
 /// Resamples of the paired bootstrap; enough for stable 95% percentiles.
 const BOOTSTRAP_RESAMPLES: usize = 2000;
@@ -52,13 +52,24 @@ fn condition(run_id: Uuid, filter: &SampleWhere) -> Condition {
     condition
 }
 
-/// Lists a run's samples in log order.
+/// Narrows samples to their run's partition. Every sample carries its run's
+/// ingest time (the partition column on PostgreSQL); naming it lets the
+/// planner read one month's partition instead of probing every one.
+fn in_partition(run: &run::Model) -> Condition {
+    Condition::all().add(sample::Column::RunIngestedAt.eq(run.ingested_at))
+}
+
+/// Samples in log order; a sample's number is unique within its run.
+const LOG_ORDER: [Sort<sample::Column>; 1] =
+    [Sort::ascending(sample::Column::SampleNo, KeyKind::Number)];
+
+/// Lists a run's samples in log order, after the key in `request`.
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     run_id: Uuid,
     filter: &SampleWhere,
-    request: PageRequest,
-) -> ServiceResult<Page<sample::Model>> {
+    request: &KeysetRequest,
+) -> ServiceResult<KeysetPage<sample::Model>> {
     if let (Some(min), Some(max)) = (filter.min_score, filter.max_score)
         && min > max
     {
@@ -67,10 +78,15 @@ pub async fn list<C: ConnectionTrait>(
             "must not exceed `maxScore`",
         ));
     }
-    let select = sample::Entity::find()
-        .filter(condition(run_id, filter))
-        .order_by_asc(sample::Column::SampleNo);
-    page::fetch(db, select, request).await
+    let mut narrowed = condition(run_id, filter);
+    if let Some(run) = run::Entity::find_by_id(run_id).one(db).await? {
+        narrowed = narrowed.add(in_partition(&run));
+    }
+    let select = sample::Entity::find().filter(narrowed);
+    keyset::fetch(db, select, &LOG_ORDER, request, |sample| {
+        vec![KeyPart::Number(sample.sample_no)]
+    })
+    .await
 }
 
 /// One item both runs evaluated, scored differently.
@@ -113,9 +129,9 @@ type Compared = (
 );
 
 async fn compared<C: ConnectionTrait>(db: &C, run_id: Uuid) -> ServiceResult<Vec<Compared>> {
-    if run::Entity::find_by_id(run_id).one(db).await?.is_none() {
+    let Some(run) = run::Entity::find_by_id(run_id).one(db).await? else {
         return Err(ServiceError::not_found("run", run_id.to_string()));
-    }
+    };
     Ok(sample::Entity::find()
         .select_only()
         .column(sample::Column::SampleNo)
@@ -125,6 +141,7 @@ async fn compared<C: ConnectionTrait>(db: &C, run_id: Uuid) -> ServiceResult<Vec
         .column(sample::Column::Score)
         .column(sample::Column::Input)
         .filter(sample::Column::RunId.eq(run_id))
+        .filter(in_partition(&run))
         .order_by_asc(sample::Column::SampleNo)
         .into_tuple()
         .all(db)

@@ -63,6 +63,9 @@ impl Filters {
             project: self.project.clone(),
             from: self.from.as_deref().and_then(day_start),
             to: self.to.as_deref().and_then(day_start),
+            model_tag: None,
+            and: None,
+            or: None,
         }
     }
 }

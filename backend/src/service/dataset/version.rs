@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use entity::{
     dataset, dataset_item, dataset_version, dataset_version_item, run, run_dataset_version,
+    run_result, task,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -22,6 +23,7 @@ use super::diff::{Diff, Member, diff};
 use super::items::Items;
 use crate::error::{ServiceError, ServiceResult};
 use crate::service::audit::{self, Change, Subject};
+use crate::service::leaderboard::read_model;
 use crate::service::page::{self, Page, PageRequest};
 
 /// Namespace of item ids: an item's id is the UUIDv5 of its content hash.
@@ -577,9 +579,9 @@ pub async fn pin_run(
     actor: &str,
 ) -> ServiceResult<run_dataset_version::Model> {
     let tx = db.begin().await?;
-    if run::Entity::find_by_id(run_id).one(&tx).await?.is_none() {
+    let Some(pinned_run) = run::Entity::find_by_id(run_id).one(&tx).await? else {
         return Err(ServiceError::not_found("run", run_id.to_string()));
-    }
+    };
     let dataset = super::find(&tx, dataset_name).await?;
     let version = find(&tx, &dataset, number).await?;
     let state = State::parse(&version.state);
@@ -606,6 +608,7 @@ pub async fn pin_run(
     }
     .insert(&tx)
     .await?;
+    move_on_boards(&tx, &pinned_run).await?;
     audit::record(
         &tx,
         Change {
@@ -619,6 +622,23 @@ pub async fn pin_run(
     .await?;
     tx.commit().await?;
     Ok(pin)
+}
+
+/// Moves a just-pinned run to its pinned configuration on every leaderboard.
+async fn move_on_boards<C: ConnectionTrait>(tx: &C, pinned: &run::Model) -> ServiceResult<()> {
+    let Some(task) = task::Entity::find_by_id(pinned.task_id).one(tx).await? else {
+        return Ok(());
+    };
+    let metric_ids: Vec<i64> = run_result::Entity::find()
+        .select_only()
+        .column(run_result::Column::MetricId)
+        .filter(run_result::Column::RunId.eq(pinned.id))
+        .into_tuple()
+        .all(tx)
+        .await?;
+    read_model::repin(tx, &task.name, pinned.model_id, &metric_ids).await?;
+
+    Ok(())
 }
 
 /// Returns the dataset name and version number a run is pinned to.

@@ -8,7 +8,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use entity::{dataset, dataset_version, run, run_dataset_version, run_result};
+use entity::{dataset, dataset_version, run, run_dataset_version, run_result, task};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect,
     RelationDef,
@@ -24,7 +24,6 @@ use crate::service::run::{RunWhere, condition};
 pub struct RunFacts {
     pub id: Uuid,
     pub model_id: i64,
-    pub task_id: i64,
     pub revision: Option<String>,
     pub revision_step: Option<i64>,
     pub effective_at: DateTime<Utc>,
@@ -33,11 +32,16 @@ pub struct RunFacts {
 /// A candidate: one run's result with what ranking needs to know about it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
+    /// The task's name: a board spans every row of the name.
+    pub task_name: String,
     pub configuration: Configuration,
     pub run: RunFacts,
     /// `None` unless the value is finite.
     pub value: Option<f64>,
     pub stderr: Option<f64>,
+    /// How many comparable runs the candidate stands for: 1 when read from
+    /// the facts, a slot's count when read from the read model.
+    pub runs: usize,
 }
 
 /// How many runs are read by id at most; more are joined.
@@ -57,9 +61,8 @@ type RunRow = (
     Option<i64>,
 );
 
-/// Reads the candidates of `metric_id` on the tasks in `versions` (task id →
-/// version) within `scope`; returns them and how many runs `--limit`
-/// truncated.
+/// Reads the candidates of `metric_id` on `tasks` (by id) within `scope`;
+/// returns them and how many runs `--limit` truncated.
 ///
 /// Runs are read first, then their results: for a few runs by run id (the
 /// result table's key starts with it, so one index probe per run, where a
@@ -69,13 +72,13 @@ pub async fn read(
     db: &impl ConnectionTrait,
     scope: &RunWhere,
     metric_id: i64,
-    versions: &HashMap<i64, String>,
+    tasks: &HashMap<i64, &task::Model>,
 ) -> ServiceResult<(Vec<Candidate>, usize)> {
     let scope = RunWhere {
         task: None,
         ..scope.clone()
     };
-    let task_ids: Vec<i64> = versions.keys().copied().collect();
+    let task_ids: Vec<i64> = tasks.keys().copied().collect();
     let in_scope = Condition::all()
         .add(run::Column::TaskId.is_in(task_ids.clone()))
         .add(condition(db, &scope).await?);
@@ -102,7 +105,7 @@ pub async fn read(
     } else {
         results_by_join(db, in_scope, metric_id).await?
     };
-    let pins = pin_labels(db, &runs).await?;
+    let pins = pin_labels(db, runs.iter().filter_map(|run| run.8).collect()).await?;
     let by_id: HashMap<Uuid, &RunRow> = runs.iter().map(|run| (run.0, run)).collect();
     let mut truncated = HashSet::new();
     let mut candidates = Vec::with_capacity(results.len());
@@ -116,8 +119,11 @@ pub async fn read(
             truncated.insert(id);
             continue;
         }
+        let Some(task) = tasks.get(&task_id) else {
+            continue;
+        };
         let configuration = Configuration {
-            task_version: versions.get(&task_id).cloned().unwrap_or_default(),
+            task_version: task.version.clone(),
             n_shot,
             filter,
             dataset_version: pin.and_then(|pin| pins.get(&pin).cloned()),
@@ -125,16 +131,17 @@ pub async fn read(
         let run = RunFacts {
             id,
             model_id,
-            task_id,
             revision: revision.clone(),
             revision_step: step,
             effective_at,
         };
         candidates.push(Candidate {
+            task_name: task.name.clone(),
             configuration,
             run,
             value,
             stderr,
+            runs: 1,
         });
     }
 
@@ -192,13 +199,12 @@ fn pin_relation() -> RelationDef {
         .into()
 }
 
-/// Returns `name@number` of every dataset version the runs were pinned to,
-/// by version id; reads nothing when no run is pinned.
-async fn pin_labels(
+/// Returns `name@number` of every dataset version in `version_ids`, by id;
+/// reads nothing when no run is pinned.
+pub async fn pin_labels(
     db: &impl ConnectionTrait,
-    runs: &[RunRow],
+    version_ids: HashSet<i64>,
 ) -> ServiceResult<HashMap<i64, String>> {
-    let version_ids: HashSet<i64> = runs.iter().filter_map(|run| run.8).collect();
     if version_ids.is_empty() {
         return Ok(HashMap::new());
     }

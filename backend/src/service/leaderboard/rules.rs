@@ -30,6 +30,8 @@ pub struct Ranked {
 }
 
 /// Counts models and runs per configuration, most models first.
+///
+/// A candidate counts for as many runs as it stands for.
 pub fn summarize(candidates: &[Candidate]) -> Vec<ConfigurationSummary> {
     let mut by_configuration: BTreeMap<&Configuration, (HashSet<i64>, usize)> = BTreeMap::new();
     for candidate in candidates {
@@ -37,7 +39,7 @@ pub fn summarize(candidates: &[Candidate]) -> Vec<ConfigurationSummary> {
             .entry(&candidate.configuration)
             .or_default();
         entry.0.insert(candidate.run.model_id);
-        entry.1 += 1;
+        entry.1 += candidate.runs;
     }
     let mut summaries: Vec<_> = by_configuration
         .into_iter()
@@ -232,6 +234,7 @@ mod tests {
             .single()
             .unwrap_or_default();
         Candidate {
+            task_name: "task".into(),
             configuration: Configuration {
                 task_version: "1".into(),
                 n_shot: Some(0),
@@ -241,13 +244,13 @@ mod tests {
             run: RunFacts {
                 id: Uuid::from_u128(u128::from(day) << 8 | model_id as u128),
                 model_id,
-                task_id: 1,
                 revision: revision.map(str::to_string),
                 revision_step: revision.and_then(crate::service::identity::revision_step),
                 effective_at: at,
             },
             value,
             stderr: None,
+            runs: 1,
         }
     }
 
