@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 use async_graphql::{Request, Variables};
 use backend::graphql::{YardstickSchema, build_schema, loader::loaders};
 use backend::ingest::batch::{IngestOptions, Outcome, Progress, Summary, ingest_paths};
-use backend::service::leaderboard::{LeaderboardQuery, leaderboard};
+use backend::service::leaderboard::{LeaderboardQuery, leaderboard, on_request};
 use sea_orm::DatabaseConnection;
 use tests::pg;
 
@@ -113,7 +113,8 @@ async fn ingest(db: &DatabaseConnection) -> anyhow::Result<Summary> {
     Ok(summary)
 }
 
-/// Times every pair through the service function and through the schema.
+/// Times every pair through the service function (from the read model and
+/// from the facts) and through the schema.
 async fn measure(
     db: &DatabaseConnection,
     backend: &'static str,
@@ -129,15 +130,18 @@ async fn measure(
             ..LeaderboardQuery::default()
         };
         let pair = format!("{task}/{metric}");
-        let entries = service_entries(db, &query).await?;
-        let samples = time(warm_up, iterations, || service_entries(db, &query)).await?;
-        latencies.push(Latency {
-            backend,
-            pair: pair.clone(),
-            path: "service",
-            entries,
-            samples,
-        });
+        for (path, from_facts) in [("service", false), ("facts", true)] {
+            let entries = service_entries(db, &query, from_facts).await?;
+            let run = || service_entries(db, &query, from_facts);
+            let samples = time(warm_up, iterations, run).await?;
+            latencies.push(Latency {
+                backend,
+                pair: pair.clone(),
+                path,
+                entries,
+                samples,
+            });
+        }
 
         let entries = graphql_entries(&schema, db, task, metric).await?;
         let run = || graphql_entries(&schema, db, task, metric);
@@ -173,13 +177,21 @@ where
     Ok(samples)
 }
 
+/// Builds one board through the service: from the read model, or from the
+/// facts as a board narrowed by `where` is (`from_facts`).
 async fn service_entries(
     db: &DatabaseConnection,
     query: &LeaderboardQuery,
+    from_facts: bool,
 ) -> anyhow::Result<usize> {
+    let board = if from_facts {
+        on_request(db, query).await
+    } else {
+        leaderboard(db, query).await
+    };
     // The service error is deliberately not `Display`; its code and cause
     // are what a failed benchmark needs.
-    let board = leaderboard(db, query).await.map_err(|error| {
+    let board = board.map_err(|error| {
         let (task, metric) = (&query.task, &query.metric);
         anyhow::anyhow!("the {task}/{metric} leaderboard failed: {error:?}")
     })?;
