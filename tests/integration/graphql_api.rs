@@ -263,6 +263,18 @@ async fn nested_lists_count_against_the_complexity_limit() -> anyhow::Result<()>
     let light = "{ models(first: 20) { edges { node { runs(first: 20) { totalCount } } } } }";
     assert!(graphql(&db, light).await.get("errors").is_none());
 
+    // Plain lists that lead back into the graph count too: a model's scores
+    // reach runs, whose model has scores again. This once ran out of memory.
+    let cycle = "{ models(first: 5) { edges { node { scores { run { model { scores { run {
+        model { scores { run { id results { value } } } } } } } } } } } } }";
+    assert_eq!(
+        graphql(&db, cycle).await["errors"],
+        json!([{"message": "Query is too complex.", "extensions": {"code": "invalid_query"}}])
+    );
+    let profile = "{ models(first: 20) { edges { node { name scores { nShot task { name }
+        result { value stderr metric { name } } run { id } } } } } }";
+    assert!(graphql(&db, profile).await.get("errors").is_none());
+
     Ok(())
 }
 

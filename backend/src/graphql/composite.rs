@@ -3,6 +3,7 @@
 
 use async_graphql::{Enum, Object, SimpleObject};
 
+use super::connection::list_complexity;
 use super::types::{Configuration, Metric, Model};
 use crate::service::composite::{self, Order};
 
@@ -89,6 +90,7 @@ impl CompositeRanking {
     /// Models with a value on every task first, ranked by `orderBy`; then
     /// models that miss a task, unranked, by the same statistic. `first`
     /// keeps the leading entries.
+    #[graphql(complexity = "list_complexity(first, child_complexity)")]
     async fn entries(&self, first: Option<u32>) -> Vec<CompositeEntry> {
         let take = first.map_or(usize::MAX, |first| first as usize);
         self.0

@@ -119,6 +119,20 @@ pub fn connection<T, N: OutputType>(page: Page<T>, node: impl Fn(T) -> N) -> Pag
     connection
 }
 
+/// Nodes a plain list field is assumed to return when nothing bounds it: a
+/// model's scores or a run's results run to dozens or hundreds.
+const LIST_NODES: usize = 50;
+
+/// The complexity of a plain list field whose items lead back into the graph
+/// (a model's scores reach runs, whose model has scores again): its children
+/// count once per item it may return, `first` items when it takes one, else
+/// [`LIST_NODES`]. Without this, nesting such lists multiplied the work of a
+/// small query past any memory while its complexity stayed low.
+pub fn list_complexity(first: Option<u32>, child_complexity: usize) -> usize {
+    let items = first.map_or(LIST_NODES, |first| first as usize);
+    items.saturating_mul(child_complexity).max(1)
+}
+
 /// The complexity of a connection field: its children count once per node it
 /// may return, so `first: 500` inside `first: 500` is refused.
 pub fn page_complexity(first: Option<i32>, child_complexity: usize) -> usize {

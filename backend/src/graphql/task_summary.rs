@@ -2,6 +2,7 @@
 
 use async_graphql::Object;
 
+use super::connection::list_complexity;
 use super::types::{Metric, Model};
 use crate::service::task_summary;
 
@@ -35,6 +36,7 @@ impl TaskSummary {
     }
 
     /// The models with at least one run of this task, by name.
+    #[graphql(complexity = "list_complexity(None, child_complexity)")]
     async fn models(&self) -> Vec<Model> {
         self.0.models.iter().cloned().map(Model).collect()
     }

@@ -12,7 +12,9 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::audit::AuditEvent;
-use super::connection::{KeysetConnection, keyset_connection, keyset_request, page_complexity};
+use super::connection::{
+    KeysetConnection, keyset_connection, keyset_request, list_complexity, page_complexity,
+};
 use super::loader::load_one;
 use super::loader::{MetricKey, ModelKey, ProjectsKey, ResultsKey, RunKey, TagsKey, TaskKey};
 use super::quality::QualityWarning;
@@ -96,6 +98,7 @@ impl Model {
     }
 
     /// The weights snapshots (training checkpoints, commits) this model was run at.
+    #[graphql(complexity = "list_complexity(None, child_complexity)")]
     async fn revisions(&self, ctx: &Context<'_>) -> Result<Vec<Revision>> {
         let revisions = model_profile::revisions(db(ctx)?, self.0.id).await?;
         Ok(revisions.into_iter().map(Revision::from).collect())
@@ -103,6 +106,7 @@ impl Model {
 
     /// The model's scores across tasks: one per task, version, n-shot, filter and
     /// metric, from its latest run at its final revision (or at every revision).
+    #[graphql(complexity = "list_complexity(None, child_complexity)")]
     async fn scores(
         &self,
         ctx: &Context<'_>,
@@ -425,6 +429,7 @@ impl Run {
     }
 
     /// Every metric value of the run.
+    #[graphql(complexity = "list_complexity(None, child_complexity)")]
     async fn results(&self, ctx: &Context<'_>) -> Result<Vec<RunResult>> {
         let rows = load_one(ctx, ResultsKey(self.0.id))
             .await?
@@ -624,6 +629,7 @@ impl Leaderboard {
 
     /// Best first; entries that cannot be ranked (no finite value) come last.
     /// `first` keeps the leading entries (the top 20 with `first: 20`).
+    #[graphql(complexity = "list_complexity(first, child_complexity)")]
     async fn entries(
         &self,
         ctx: &Context<'_>,
