@@ -206,6 +206,19 @@ async fn rejected_files_wait_in_quarantine_until_fixed() -> anyhow::Result<()> {
     );
     assert_eq!(entry["resolvedAt"], Value::Null);
 
+    // Retrying before the fix adds no second entry for the same refusal.
+    ingest(&db, std::slice::from_ref(&file), &options()).await?;
+    assert_eq!(count(&db, "SELECT count(*) FROM quarantine").await, 1);
+    // Changed bytes refused again replace the entry: one stays open.
+    std::fs::write(
+        &file,
+        text.replacen("\"acc\": ", "\"acc\": \"low\", \"was\": ", 1),
+    )?;
+    ingest(&db, std::slice::from_ref(&file), &options()).await?;
+    let open = "SELECT count(*) FROM quarantine WHERE resolved_at IS NULL";
+    assert_eq!(count(&db, open).await, 1);
+    assert_eq!(count(&db, "SELECT count(*) FROM quarantine").await, 2);
+
     // Fix the file, then retry what is quarantined.
     std::fs::write(&file, text)?;
     let paths: Vec<PathBuf> = quarantine::open_paths(&db, &[])
@@ -235,7 +248,7 @@ async fn rejected_files_wait_in_quarantine_until_fixed() -> anyhow::Result<()> {
             all["open"]["totalCount"].as_i64(),
             all["all"]["totalCount"].as_i64()
         ),
-        (Some(0), Some(1))
+        (Some(0), Some(2))
     );
     let _ = std::fs::remove_dir_all(dir);
     Ok(())

@@ -15,6 +15,10 @@ use crate::ingest::file_error::FileError;
 use crate::service::page::{self, Page, PageRequest};
 
 /// Quarantines a rejected file; call within the rejection's transaction.
+///
+/// A path holds one open entry: the same bytes refused the same way again
+/// (a retry before the fix) add nothing, and a new refusal of changed bytes
+/// closes the path's older entries, which no longer describe the file.
 pub async fn record<C: ConnectionTrait>(
     conn: &C,
     actor: &str,
@@ -22,6 +26,24 @@ pub async fn record<C: ConnectionTrait>(
     source_sha256: Option<&str>,
     error: &FileError,
 ) -> Result<(), DbErr> {
+    let open = quarantine::Entity::find()
+        .filter(quarantine::Column::SourcePath.eq(source_path))
+        .filter(quarantine::Column::ResolvedAt.is_null())
+        .all(conn)
+        .await?;
+    let same = |entry: &quarantine::Model| {
+        entry.source_sha256.as_deref() == source_sha256
+            && entry.code == error.code.as_str()
+            && entry.location == error.path
+            && entry.message == error.message
+    };
+    if open.iter().any(same) {
+        tracing::info!(file = source_path, "file already quarantined");
+        return Ok(());
+    }
+    if !open.is_empty() {
+        resolve(conn, source_path).await?;
+    }
     quarantine::Entity::insert(quarantine::ActiveModel {
         quarantined_at: Set(Utc::now()),
         actor: Set(actor.to_string()),
