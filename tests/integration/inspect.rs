@@ -23,7 +23,8 @@ async fn only_run(db: &DatabaseConnection, model: &str, task: &str) -> Value {
             nShot harness harnessVersion truncated startedAt finishedAt sampleLimit
             samplesOriginal samplesEffective config configHash
             model {{ name }} task {{ name version }}
-            results {{ metric {{ name direction }} filter value valueKind stderr stderrKind }}
+            results {{ metric {{ name direction }} filter value valueKind stderr stderrKind
+                sampleEstimate {{ n excluded mean }} }}
             samples(first: 20) {{ totalCount nodes {{ sampleNo docId epoch filter itemSha256
                 input target output scores score scoreKind correct }} }} }} }} }}"#
     );
@@ -71,7 +72,8 @@ async fn real_logs_of_every_container_are_stored_with_exact_values() -> anyhow::
         guide["results"],
         json!([{"metric": {"name": "accuracy", "direction": "HIGHER"},
                 "filter": "model_graded_fact", "value": 1.0, "valueKind": "FINITE",
-                "stderr": 0.0, "stderrKind": "FINITE"}])
+                "stderr": 0.0, "stderrKind": "FINITE",
+                "sampleEstimate": {"n": 3, "excluded": 0, "mean": 1.0}}])
     );
     // `limit: 3` of a 16-item dataset: stored, never ranked.
     assert_eq!(
@@ -108,6 +110,12 @@ async fn real_logs_of_every_container_are_stored_with_exact_values() -> anyhow::
     assert_eq!(
         (&accuracy["value"], &accuracy["stderr"]),
         (&json!(0.75), &json!(0.25))
+    );
+    // Accuracy is the mean of the scorer's verdicts: 3 of the 4 samples
+    // (two items, two epochs) were right.
+    assert_eq!(
+        accuracy["sampleEstimate"],
+        json!({"n": 4, "excluded": 0, "mean": 0.75})
     );
     let samples = &streaming["samples"];
     assert_eq!(samples["totalCount"], 4);

@@ -500,7 +500,8 @@ impl RunResult {
     }
 
     /// The value re-estimated from the run's stored samples: their mean and
-    /// a bootstrap interval. `null` when no stored sample of the run scores
+    /// a bootstrap interval (for Inspect's `accuracy` and `mean`, over the
+    /// scorer's verdicts). `null` when no stored sample of the run scores
     /// this metric. Computed on request from the samples (one read of the
     /// run's samples per result asked for), so ask for it on a run's page,
     /// not across long lists.

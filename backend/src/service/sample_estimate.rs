@@ -20,6 +20,11 @@ const RESAMPLES: usize = 2000;
 const SEED: u64 = 20_261_205;
 /// Samples read per query: memory holds one such batch of scores at a time.
 const BATCH: u64 = 10_000;
+/// Metrics that are the mean of a scorer's per-sample value. Inspect stores
+/// each sample's verdict under the scorer's name (`{"match": "C"}`), not the
+/// metric's, and the sample's `score` holds that verdict as a number; for
+/// these metrics that number is what the metric averages.
+const MEAN_OF_SCORE: [&str; 2] = ["accuracy", "mean"];
 
 /// What a run's samples say about one of its results.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,12 +50,14 @@ pub async fn estimate<C: ConnectionTrait>(
     metric: &str,
 ) -> ServiceResult<Option<SampleEstimate>> {
     let (mut values, mut excluded, mut mentioned) = (Vec::new(), 0u64, false);
+    let (mut verdicts, mut no_verdict) = (Vec::new(), 0u64);
     let mut after = -1i64;
     loop {
-        let rows: Vec<(i64, Value)> = sample::Entity::find()
+        let rows: Vec<(i64, Value, Option<f64>)> = sample::Entity::find()
             .select_only()
             .column(sample::Column::SampleNo)
             .column(sample::Column::Scores)
+            .column(sample::Column::Score)
             .filter(sample::Column::RunId.eq(run_id))
             .filter(sample::Column::SampleNo.gt(after))
             .filter(sample::Column::Filter.eq(filter))
@@ -59,21 +66,28 @@ pub async fn estimate<C: ConnectionTrait>(
             .into_tuple()
             .all(db)
             .await?;
-        let Some(&(last, _)) = rows.last() else {
+        let Some(&(last, ..)) = rows.last() else {
             break;
         };
-        for (_, scores) in &rows {
+        for (_, scores, verdict) in &rows {
             let score = scores.get(metric);
             mentioned |= score.is_some();
             match score.and_then(numeric) {
                 Some(value) => values.push(value),
                 None => excluded += 1,
             }
+            match verdict {
+                Some(value) => verdicts.push(*value),
+                None => no_verdict += 1,
+            }
         }
         after = last;
     }
     if !mentioned {
-        return Ok(None);
+        if !MEAN_OF_SCORE.contains(&metric) || verdicts.is_empty() {
+            return Ok(None);
+        }
+        (values, excluded) = (verdicts, no_verdict);
     }
     Ok(Some(SampleEstimate {
         n: values.len() as u64,
