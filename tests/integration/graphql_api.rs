@@ -279,6 +279,31 @@ async fn nested_lists_count_against_the_complexity_limit() -> anyhow::Result<()>
 }
 
 #[tokio::test]
+async fn an_overlong_search_is_an_invalid_argument() -> anyhow::Result<()> {
+    let db = empty(DbBackend::Sqlite).await?;
+    let long = "a".repeat(60_000);
+    for query in [
+        format!(r#"{{ models(search: "{long}") {{ totalCount }} }}"#),
+        format!(r#"{{ taskSummaries(search: "{long}") {{ totalCount }} }}"#),
+        format!(r#"{{ datasets(search: "{long}") {{ totalCount }} }}"#),
+    ] {
+        let errors = &graphql(&db, &query).await["errors"];
+        assert_eq!(
+            errors[0]["extensions"]["code"], "invalid_argument",
+            "{errors}"
+        );
+        assert_eq!(errors[0]["extensions"]["field"], "search", "{errors}");
+    }
+    // Up to the limit a search still runs.
+    let fine = format!(
+        r#"{{ models(search: "{}") {{ totalCount }} }}"#,
+        "a".repeat(1000)
+    );
+    assert_eq!(graphql(&db, &fine).await["data"]["models"]["totalCount"], 0);
+    Ok(())
+}
+
+#[tokio::test]
 async fn the_explorer_can_introspect_the_schema() -> anyhow::Result<()> {
     let db = empty(DbBackend::Sqlite).await?;
     // The shape of graphql-js 16's introspection query: nine nested `ofType`.

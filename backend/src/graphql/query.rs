@@ -281,7 +281,7 @@ impl QueryRoot {
         )
     }
 
-    /// Datasets by name; `search` keeps those whose name contains it.
+    /// Datasets by name; `search` keeps those whose name contains it, ignoring case.
     #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn datasets(
         &self,

@@ -7,11 +7,24 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use super::identity;
 use super::keyset::{self, KeyKind, KeyPart, KeysetPage, KeysetRequest, Sort};
 use super::page::{Page, PageRequest, fetch};
-use crate::error::ServiceResult;
+use crate::error::{ServiceError, ServiceResult};
+
+/// The longest search text accepted, in characters: far beyond any name or
+/// phrase, and well under the pattern length databases refuse (SQLite's is
+/// 50,000 bytes), which would otherwise surface as an internal error.
+pub const MAX_SEARCH_CHARS: usize = 1000;
 
 /// Builds a case-insensitive "contains" pattern that matches `search` literally:
 /// `%`, `_` and the escape character itself lose their wildcard meaning.
-pub fn contains(search: &str) -> LikeExpr {
+/// `field` names the argument in the error for a search over
+/// [`MAX_SEARCH_CHARS`].
+pub fn contains(field: &'static str, search: &str) -> ServiceResult<LikeExpr> {
+    if search.chars().count() > MAX_SEARCH_CHARS {
+        return Err(ServiceError::invalid(
+            field,
+            format!("must be at most {MAX_SEARCH_CHARS} characters"),
+        ));
+    }
     let mut escaped = String::with_capacity(search.len() + 2);
     for character in search.to_lowercase().chars() {
         if matches!(character, '%' | '_' | '\\') {
@@ -19,7 +32,7 @@ pub fn contains(search: &str) -> LikeExpr {
         }
         escaped.push(character);
     }
-    LikeExpr::new(format!("%{escaped}%")).escape('\\')
+    Ok(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
 }
 
 /// Models by name, which is unique.
@@ -36,7 +49,7 @@ pub async fn list_models(
     let mut select = ml_model::Entity::find();
     if let Some(search) = search.filter(|s| !s.is_empty()) {
         let lower_name = Func::lower(Expr::col(ml_model::Column::Name));
-        select = select.filter(Expr::expr(lower_name).like(contains(search)));
+        select = select.filter(Expr::expr(lower_name).like(contains("search", search)?));
     }
     keyset::fetch(db, select, &BY_NAME, request, |model| {
         vec![KeyPart::Text(model.name.clone())]

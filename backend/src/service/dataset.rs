@@ -8,6 +8,7 @@ pub mod version;
 
 use chrono::{DateTime, Utc};
 use entity::dataset;
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
@@ -238,7 +239,9 @@ pub async fn list<C: ConnectionTrait>(
 ) -> ServiceResult<Page<dataset::Model>> {
     let mut select = dataset::Entity::find().order_by_asc(dataset::Column::Name);
     if let Some(search) = search.map(str::trim).filter(|s| !s.is_empty()) {
-        select = select.filter(dataset::Column::Name.contains(search));
+        let lower_name = Func::lower(Expr::col(dataset::Column::Name));
+        let pattern = super::catalog::contains("search", search)?;
+        select = select.filter(Expr::expr(lower_name).like(pattern));
     }
     page::fetch(db, select, request).await
 }

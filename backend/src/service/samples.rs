@@ -33,7 +33,7 @@ pub struct SampleWhere {
     pub search: Option<String>,
 }
 
-fn condition(run_id: Uuid, filter: &SampleWhere) -> Condition {
+fn condition(run_id: Uuid, filter: &SampleWhere) -> ServiceResult<Condition> {
     let mut condition = Condition::all().add(sample::Column::RunId.eq(run_id));
     if let Some(correct) = filter.correct {
         condition = condition.add(sample::Column::Correct.eq(correct));
@@ -45,11 +45,11 @@ fn condition(run_id: Uuid, filter: &SampleWhere) -> Condition {
         condition = condition.add(sample::Column::Score.lte(max));
     }
     if let Some(search) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
-        let pattern = format!("%{}%", search.trim().to_lowercase());
+        let pattern = super::catalog::contains("where.search", search.trim())?;
         let input = Expr::expr(Func::lower(Expr::col(sample::Column::Input)));
         condition = condition.add(input.like(pattern));
     }
-    condition
+    Ok(condition)
 }
 
 /// Narrows samples to their run's partition. Every sample carries its run's
@@ -78,7 +78,7 @@ pub async fn list<C: ConnectionTrait>(
             "must not exceed `maxScore`",
         ));
     }
-    let mut narrowed = condition(run_id, filter);
+    let mut narrowed = condition(run_id, filter)?;
     if let Some(run) = run::Entity::find_by_id(run_id).one(db).await? {
         narrowed = narrowed.add(in_partition(&run));
     }

@@ -67,7 +67,8 @@ async fn distinct_names(
         .order_by_asc(task::Column::Name);
     if let Some(search) = search.filter(|s| !s.is_empty()) {
         let lower_name = Func::lower(Expr::col(task::Column::Name));
-        select = select.filter(Expr::expr(lower_name).like(super::catalog::contains(search)));
+        let pattern = super::catalog::contains("search", search)?;
+        select = select.filter(Expr::expr(lower_name).like(pattern));
     }
     Ok(select.into_tuple().all(db).await?)
 }
