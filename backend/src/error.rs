@@ -102,9 +102,7 @@ impl ServiceError {
                 "access token" => "token_exists",
                 _ => "already_exists",
             },
-            Self::Invalid {
-                field: "cursor", ..
-            } => "invalid_cursor",
+            Self::Invalid { field: "after", .. } => "invalid_cursor",
             Self::Invalid { .. } | Self::InvalidElement { .. } | Self::InvalidFile { .. } => {
                 "invalid_argument"
             }
@@ -227,7 +225,7 @@ mod tests {
             "model_not_found"
         );
         assert_eq!(
-            ServiceError::invalid("cursor", "bad").code(),
+            ServiceError::invalid("after", "bad").code(),
             "invalid_cursor"
         );
         assert_eq!(

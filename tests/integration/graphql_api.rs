@@ -41,7 +41,7 @@ async fn unknown_names_give_whole_coded_errors() -> anyhow::Result<()> {
     let response = graphql(&db, r#"{ models(after: "garbage") { totalCount } }"#).await;
     assert_eq!(
         response["errors"][0]["extensions"],
-        json!({"code": "invalid_cursor", "field": "cursor"})
+        json!({"code": "invalid_cursor", "field": "after"})
     );
     let response = graphql(&db, r#"{ models(first: 1001) { totalCount } }"#).await;
     assert_eq!(

@@ -174,7 +174,7 @@ async fn crafted_cursors_are_refused_with_a_code() -> anyhow::Result<()> {
         .await;
         assert_eq!(
             response["errors"][0]["extensions"],
-            json!({"code": "invalid_cursor", "field": "cursor"}),
+            json!({"code": "invalid_cursor", "field": "after"}),
             "{after}"
         );
         assert_eq!(response["data"], Value::Null, "{after}");

@@ -31,7 +31,7 @@ pub fn page_request(first: Option<i32>, after: Option<&str>) -> ServiceResult<Pa
     let offset = match after {
         None => 0,
         Some(after) => {
-            let invalid = || ServiceError::invalid("cursor", format!("`{after}` is not a cursor"));
+            let invalid = || ServiceError::invalid("after", format!("`{after}` is not a cursor"));
             let cursor = Cursor::decode_cursor(after).map_err(|_| invalid())?;
             // Offsets beyond i64 cannot come from this API and would overflow SQL.
             let next = cursor
@@ -66,7 +66,7 @@ pub fn keyset_request(
     let Some(after) = after else {
         return KeysetRequest::new(first, None);
     };
-    let invalid = || ServiceError::invalid("cursor", format!("`{after}` is not a cursor"));
+    let invalid = || ServiceError::invalid("after", format!("`{after}` is not a cursor"));
     let cursor = OpaqueCursor::<KeysetCursor>::decode_cursor(after).map_err(|_| invalid())?;
     if cursor.0.list != list {
         return Err(invalid());

@@ -160,7 +160,7 @@ fn after_key<C: ColumnTrait>(sort: &[Sort<C>], key: &[KeyPart]) -> ServiceResult
             .all(|(column, part)| column.kind == part.kind());
     if !fits {
         return Err(ServiceError::invalid(
-            "cursor",
+            "after",
             "the cursor belongs to another list",
         ));
     }
