@@ -13,7 +13,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
 use tests::pg;
 
-use super::support::{count, data, ingest, options, real_postgres};
+use super::support::{count, data, graphql, ingest, options, real_postgres};
 
 static COPIES: AtomicUsize = AtomicUsize::new(0);
 
@@ -116,6 +116,15 @@ async fn the_real_folder_has_exactly_these_findings() -> anyhow::Result<()> {
     assert_eq!(
         report["qualityReport"]["counts"][5],
         json!({"rule": "conflicting_results", "count": 107 + 276})
+    );
+    let unknown = graphql(
+        &db,
+        r#"{ qualityReport { findings(rule: "nope") { rule } } }"#,
+    )
+    .await;
+    assert_eq!(
+        unknown["errors"][0]["extensions"],
+        json!({"code": "invalid_argument", "field": "rule"})
     );
     Ok(())
 }

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::quarantine;
 use uuid::Uuid;
 
+use crate::error::ServiceError;
 use crate::service::quality::{self, Finding};
 
 /// One data-quality finding about one run.
@@ -52,18 +53,28 @@ impl QualityReport {
             .collect()
     }
 
-    /// The findings, by rule then source file; `rule` keeps one rule's.
+    /// The findings, by rule then source file; `rule` keeps one rule's (a
+    /// code `counts` lists; any other is `invalid_argument`).
     async fn findings(
         &self,
         rule: Option<String>,
         #[graphql(default = 100, validator(minimum = 0, maximum = 1000))] first: i32,
-    ) -> Vec<QualityWarning> {
-        self.0
+    ) -> Result<Vec<QualityWarning>, ServiceError> {
+        if let Some(code) = rule.as_deref()
+            && !quality::Rule::ALL.iter().any(|known| known.code() == code)
+        {
+            return Err(ServiceError::invalid(
+                "rule",
+                format!("`{code}` is not a rule's code"),
+            ));
+        }
+        Ok(self
+            .0
             .iter()
             .filter(|f| rule.as_deref().is_none_or(|r| f.rule.code() == r))
             .take(usize::try_from(first).unwrap_or(0))
             .map(QualityWarning::from)
-            .collect()
+            .collect())
     }
 }
 
