@@ -30,13 +30,13 @@ fn yardstick(dir: &Path, args: &[&str]) -> Output {
 fn ingest_exits_zero_when_files_are_only_stored_or_skipped() {
     let dir = scratch("cli-clean");
     std::fs::write(dir.join("data/good.json"), GOOD).unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(dir.join("data/notes.csv"), "a,b\n1,2\n").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("data/baseline.yaml"), "model: 1\n").unwrap_or_else(|e| panic!("{e}"));
 
     let first = yardstick(&dir, &["ingest", "data"]);
     let stderr = String::from_utf8_lossy(&first.stderr);
     assert_eq!(first.status.code(), Some(0), "{stderr}");
     assert!(
-        stderr.contains("skipped data/notes.csv: CSV leaderboard"),
+        stderr.contains("skipped data/baseline.yaml: YAML file"),
         "{stderr}"
     );
     assert!(stderr.contains("2 files in"), "{stderr}");
