@@ -6,7 +6,7 @@
 //! (`first`/`after`) is offered.
 
 use async_graphql::connection::{Connection, CursorType, Edge, OpaqueCursor};
-use async_graphql::{OutputType, SimpleObject};
+use async_graphql::{Context, OutputType, SimpleObject};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ServiceError, ServiceResult};
@@ -58,7 +58,20 @@ pub type KeysetConnection<N> = Connection<OpaqueCursor<KeysetCursor>, N, Connect
 /// Turns `first`/`after` arguments of the keyset list `list` into a request.
 ///
 /// Fails with `invalid_cursor` when `after` was not issued by this list.
+/// Builds the request of a keyset connection field from its arguments; the
+/// list is counted only when the query selects `totalCount`.
 pub fn keyset_request(
+    ctx: &Context<'_>,
+    list: &str,
+    first: Option<i32>,
+    after: Option<&str>,
+) -> ServiceResult<KeysetRequest> {
+    let mut request = decode_request(list, first, after)?;
+    request.count_total = ctx.look_ahead().field("totalCount").exists();
+    Ok(request)
+}
+
+fn decode_request(
     list: &str,
     first: Option<i32>,
     after: Option<&str>,
@@ -84,7 +97,9 @@ pub fn keyset_connection<T, N: OutputType>(
         page.has_previous,
         page.has_next,
         ConnectionFields {
-            total_count: page.total,
+            // Not counted only when the query does not select it, so this
+            // value is never sent.
+            total_count: page.total.unwrap_or_default(),
         },
     );
     connection

@@ -107,7 +107,7 @@ impl QueryRoot {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<KeysetConnection<Model>> {
-        let request = keyset_request("models", first, after.as_deref())?;
+        let request = keyset_request(ctx, "models", first, after.as_deref())?;
         let page = catalog::list_models(db(ctx)?, search.as_deref(), &request).await?;
         Ok(keyset_connection("models", page, Model))
     }
@@ -126,7 +126,7 @@ impl QueryRoot {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<KeysetConnection<Task>> {
-        let request = keyset_request("tasks", first, after.as_deref())?;
+        let request = keyset_request(ctx, "tasks", first, after.as_deref())?;
         let page = catalog::list_tasks(db(ctx)?, name.as_deref(), &request).await?;
         Ok(keyset_connection("tasks", page, Task))
     }
@@ -200,7 +200,7 @@ impl QueryRoot {
     ) -> Result<KeysetConnection<Run>> {
         let filter: RunWhere = filter.unwrap_or_default().into();
         filter.check()?;
-        let request = keyset_request("runs", first, after.as_deref())?;
+        let request = keyset_request(ctx, "runs", first, after.as_deref())?;
         let page = service::run::list(db(ctx)?, &filter, &request).await?;
         Ok(keyset_connection("runs", page, Run))
     }

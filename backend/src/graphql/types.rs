@@ -128,7 +128,7 @@ impl Model {
             model: Some(self.0.name.clone()),
             ..RunWhere::default()
         };
-        let request = keyset_request("runs", first, after.as_deref())?;
+        let request = keyset_request(ctx, "runs", first, after.as_deref())?;
         let page = service::run::list(db(ctx)?, &filter, &request).await?;
         Ok(keyset_connection("runs", page, Run))
     }
@@ -416,7 +416,7 @@ impl Run {
         #[graphql(name = "where")] filter: Option<SamplesWhere>,
     ) -> Result<KeysetConnection<Sample>> {
         let filter = filter.unwrap_or_default().into();
-        let request = keyset_request("samples", first, after.as_deref())?;
+        let request = keyset_request(ctx, "samples", first, after.as_deref())?;
         let page = service::samples::list(db(ctx)?, self.0.id, &filter, &request).await?;
         Ok(keyset_connection("samples", page, Sample))
     }

@@ -87,6 +87,10 @@ impl<C> Sort<C> {
 pub struct KeysetRequest {
     pub after: Option<Vec<KeyPart>>,
     pub limit: u64,
+    /// Whether to count the whole list too. Counting reads every matching
+    /// row, so a client paging a large listing without asking for the total
+    /// should not pay for it on every page.
+    pub count_total: bool,
 }
 
 impl KeysetRequest {
@@ -94,7 +98,11 @@ impl KeysetRequest {
     /// `first` as offset pages do.
     pub fn new(first: Option<i32>, after: Option<Vec<KeyPart>>) -> ServiceResult<Self> {
         let limit = PageRequest::new(0, first)?.limit;
-        Ok(Self { after, limit })
+        Ok(Self {
+            after,
+            limit,
+            count_total: true,
+        })
     }
 }
 
@@ -104,8 +112,9 @@ pub struct KeysetPage<T> {
     pub items: Vec<(Vec<KeyPart>, T)>,
     pub has_previous: bool,
     pub has_next: bool,
-    /// How many rows the whole list holds.
-    pub total: u64,
+    /// How many rows the whole list holds; `None` when the request did not
+    /// ask for it.
+    pub total: Option<u64>,
 }
 
 /// Reads the page of `select` that `request` asks for, sorted by `sort`;
@@ -124,7 +133,11 @@ where
     E::Model: Sync,
     C: ConnectionTrait,
 {
-    let total = select.clone().count(db).await?;
+    let total = if request.count_total {
+        Some(select.clone().count(db).await?)
+    } else {
+        None
+    };
     let mut ordered = select;
     for column in sort {
         let order = if column.descending {
