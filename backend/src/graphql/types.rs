@@ -98,7 +98,6 @@ impl Model {
     }
 
     /// The weights snapshots (training checkpoints, commits) this model was run at.
-    #[graphql(complexity = "list_complexity(None, child_complexity)")]
     async fn revisions(&self, ctx: &Context<'_>) -> Result<Vec<Revision>> {
         let revisions = model_profile::revisions(db(ctx)?, self.0.id).await?;
         Ok(revisions.into_iter().map(Revision::from).collect())
@@ -429,7 +428,6 @@ impl Run {
     }
 
     /// Every metric value of the run.
-    #[graphql(complexity = "list_complexity(None, child_complexity)")]
     async fn results(&self, ctx: &Context<'_>) -> Result<Vec<RunResult>> {
         let rows = load_one(ctx, ResultsKey(self.0.id))
             .await?
