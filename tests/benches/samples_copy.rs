@@ -207,7 +207,8 @@ async fn main() -> anyhow::Result<()> {
     println!("| path | seconds | samples/s |");
     println!("|---|---:|---:|");
     println!(
-        "| yardstick ingest (parse JSONL, hash items, COPY into partitioned `sample`) | {ingest_seconds:.1} | {:.0} |",
+        "| yardstick ingest (parse JSONL, hash items, COPY into partitioned `sample`) \
+         | {ingest_seconds:.1} | {:.0} |",
         rate(ingest_seconds)
     );
     println!(

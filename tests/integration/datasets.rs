@@ -130,8 +130,9 @@ async fn versions_of_real_items_share_unchanged_items_and_diff_exactly() -> anyh
     assert_eq!((helm.len(), popularity.len(), security.len()), (2, 3, 3));
 
     let create = format!(
-        r#"mutation {{ createDataset(input: {{name: "{DATASET}", description: "BBQ and Inspect items",
-        tags: ["real", "safety"]}}) {{ name tags keyField }} }}"#
+        r#"mutation {{ createDataset(input: {{name: "{DATASET}",
+        description: "BBQ and Inspect items", tags: ["real", "safety"]}}) {{
+        name tags keyField }} }}"#
     );
     let (_, body) = server.graphql(&admin, &create, json!({})).await?;
     assert_eq!(
@@ -378,7 +379,8 @@ async fn published_versions_never_change_and_lifecycles_only_go_forward() -> any
     // did not exist; now the first is archived and the second discarded.
     let as_of = |time: String| {
         format!(
-            r#"{{ dataset(name: "{DATASET}") {{ asOf(time: "{time}") {{ name versions {{ number state }} }} }} }}"#
+            r#"{{ dataset(name: "{DATASET}") {{ asOf(time: "{time}") {{ name
+                versions {{ number state }} }} }} }}"#
         )
     };
     let (_, then) = server
@@ -413,7 +415,8 @@ async fn published_versions_never_change_and_lifecycles_only_go_forward() -> any
     assert_eq!(before_all["data"]["dataset"]["asOf"], Value::Null);
 
     let history = format!(
-        r#"{{ dataset(name: "{DATASET}") {{ history(first: 20) {{ nodes {{ action actor }} }} }} }}"#
+        r#"{{ dataset(name: "{DATASET}") {{ history(first: 20) {{
+            nodes {{ action actor }} }} }} }}"#
     );
     let (_, body) = server.graphql(&Auth::none(), &history, json!({})).await?;
     let actions: Vec<&str> = body["data"]["dataset"]["history"]["nodes"]
@@ -553,7 +556,8 @@ async fn runs_pinned_to_a_version_get_their_own_leaderboard_configuration() -> a
     );
     let run_id = run["id"].as_str().unwrap_or_default().to_string();
     let pin = format!(
-        r#"mutation {{ pinRunToDatasetVersion(run: "{run_id}", dataset: "{DATASET}", number: 1) {{ datasetVersion {{ dataset number }} }} }}"#
+        r#"mutation {{ pinRunToDatasetVersion(run: "{run_id}", dataset: "{DATASET}", number: 1) {{
+            datasetVersion {{ dataset number }} }} }}"#
     );
     let (_, body) = server.graphql(&admin, &pin, json!({})).await?;
     assert_eq!(error_code(&body), "invalid_state", "a draft accepted a pin");
@@ -578,7 +582,8 @@ async fn runs_pinned_to_a_version_get_their_own_leaderboard_configuration() -> a
 
     let board = |version: &str| {
         format!(
-            r#"{{ leaderboard(task: "arc_easy", metric: "acc"{version}) {{ configuration {{ datasetVersion models }}
+            r#"{{ leaderboard(task: "arc_easy", metric: "acc"{version}) {{
+            configuration {{ datasetVersion models }}
             otherConfigurations {{ datasetVersion }} entries {{ run {{ id }} }} }} }}"#
         )
     };

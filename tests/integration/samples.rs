@@ -47,7 +47,8 @@ async fn postgres() -> anyhow::Result<DatabaseConnection> {
 
 async fn run_of(db: &DatabaseConnection, model: &str, task: &str) -> String {
     let query = format!(
-        r#"{{ runs(where: {{model: "{model}", task: "{task}"}}) {{ nodes {{ id source {{ path }} }} }} }}"#
+        r#"{{ runs(where: {{model: "{model}", task: "{task}"}}) {{
+            nodes {{ id source {{ path }} }} }} }}"#
     );
     data(db, &query).await["runs"]["nodes"][0]["id"]
         .as_str()
@@ -66,10 +67,11 @@ async fn real_sample_logs_are_stored_with_exact_values() -> anyhow::Result<()> {
         Some(Outcome::Stored(stored)) if stored.samples == 50
     ));
     let orphan = recorder.outcome_of("samples_truthfulqa_gen_2025-05-31T14-30-51.983293.jsonl");
-    assert!(
-        matches!(&orphan, Some(Outcome::Skipped { reason }) if reason.contains("without its results file")),
-        "{orphan:?}"
+    let skipped_alone = matches!(
+        &orphan,
+        Some(Outcome::Skipped { reason }) if reason.contains("without its results file")
     );
+    assert!(skipped_alone, "{orphan:?}");
     assert_eq!(count(&db, "SELECT count(*) FROM sample").await, 74);
     assert_eq!(
         count(&db, "SELECT count(*) FROM sample_default").await,
@@ -118,7 +120,10 @@ async fn real_sample_logs_are_stored_with_exact_values() -> anyhow::Result<()> {
     let polymer = run_of(&db, "gpt-4o-mini", "polymer_tg_prediction").await;
     let page = data(
         &db,
-        &format!(r#"{{ run(id: "{polymer}") {{ samples(first: 2) {{ totalCount nodes {{ score scoreKind scores output correct }} }} }} }}"#),
+        &format!(
+            r#"{{ run(id: "{polymer}") {{ samples(first: 2) {{ totalCount
+                nodes {{ score scoreKind scores output correct }} }} }} }}"#
+        ),
     )
     .await;
     assert_eq!(

@@ -328,7 +328,8 @@ fn copy_findings(
                     run_id: run.id,
                     source_path: run.source_path.clone(),
                     detail: format!(
-                        "every result of the file is bit-identical to another model's file ({other})"
+                        "every result of the file is bit-identical to another model's \
+                         file ({other})"
                     ),
                 });
             }
