@@ -224,9 +224,14 @@ fn tally_task(
     direction: Direction,
 ) {
     let badness_of: Vec<Option<f64>> = scores.iter().map(|s| badness(direction, s.value)).collect();
-    let known: Vec<f64> = badness_of.iter().flatten().copied().collect();
-    let best = known.iter().copied().fold(f64::INFINITY, f64::min);
-    let worst = known.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    // Sorted, so a model's wins and ties are two binary searches: a thousand
+    // boards of two thousand models would otherwise compare every pair.
+    let mut known: Vec<f64> = badness_of.iter().flatten().copied().collect();
+    known.sort_by(f64::total_cmp);
+    let (best, worst) = match (known.first(), known.last()) {
+        (Some(&best), Some(&worst)) => (best, worst),
+        _ => (f64::INFINITY, f64::NEG_INFINITY),
+    };
     for (score, own) in scores.iter().zip(&badness_of) {
         let tally = tallies.entry(score.model_id).or_default();
         if !tally.covered.insert(index) {
@@ -246,8 +251,10 @@ fn tally_task(
         };
         tally.normalized += 1;
         if known.len() > 1 {
-            let beaten = known.iter().filter(|&&other| other > own).count() as f64;
-            let tied = known.iter().filter(|&&other| other == own).count() as f64 - 1.0;
+            let not_worse = known.partition_point(|&other| other <= own);
+            let better = known.partition_point(|&other| other < own);
+            let beaten = (known.len() - not_worse) as f64;
+            let tied = (not_worse - better) as f64 - 1.0;
             tally.win_sum += (beaten + 0.5 * tied) / (known.len() - 1) as f64;
             tally.wins += 1;
         }
@@ -377,6 +384,27 @@ mod tests {
         let lower = super::standings(&two_tasks(), Direction::Lower, Order::WinRate);
         assert!(close(by_model(&lower, 3).win_rate, 1.0));
         assert!(close(by_model(&lower, 3).normalized_mean, 1.0));
+    }
+
+    #[test]
+    fn win_rates_count_ties_as_half_a_win() {
+        // Higher is better: 0.7 beats all three; each 0.5 beats 0.1 and ties
+        // the other 0.5; 0.1 beats nobody.
+        let tasks = vec![(
+            "a".into(),
+            vec![
+                score(1, 0.5, 2),
+                score(2, 0.7, 1),
+                score(3, 0.5, 2),
+                score(4, 0.1, 4),
+            ],
+        )];
+        let standings = standings(&tasks, Direction::Higher, Order::WinRate);
+        let rates: Vec<_> = [1, 2, 3, 4]
+            .iter()
+            .map(|&id| by_model(&standings, id).win_rate)
+            .collect();
+        assert_eq!(rates, vec![Some(0.5), Some(1.0), Some(0.5), Some(0.0)]);
     }
 
     #[test]
