@@ -16,6 +16,7 @@ mod m20261204_000005_samples;
 mod m20261204_000006_quarantine;
 mod m20261204_000007_leaderboard_read_model;
 mod m20261204_000008_sample_epoch;
+mod m20261205_000009_covering_board_index;
 pub mod placement;
 
 pub use m20261204_000003_immutability::APP_ROLE;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000006_quarantine::Migration),
             Box::new(m20261204_000007_leaderboard_read_model::Migration),
             Box::new(m20261204_000008_sample_epoch::Migration),
+            Box::new(m20261205_000009_covering_board_index::Migration),
         ]
     }
 }

@@ -142,7 +142,15 @@ async fn check(
                 !(node.kind == "Seq Scan" && is_big(relation)),
                 "{query}: sequential scan of `{relation}` in\n{sql}\n{plan:#?}"
             );
-            indexes.extend(node.index.clone());
+            if let Some(index) = &node.index {
+                // A read that never visits the table is told apart.
+                let only = if node.kind == "Index Only Scan" {
+                    "only:"
+                } else {
+                    ""
+                };
+                indexes.push(format!("{only}{index}"));
+            }
         }
     }
     captured.take();
@@ -158,7 +166,9 @@ async fn hot_reads_use_indexes_on_big_tables() -> anyhow::Result<()> {
     let (mut db, _) = real_postgres().await?;
     db.execute_unprepared(GENERATE).await?;
     migration::rebuild_leaderboard_read_model(&db, migration::Rebuild::All).await?;
-    db.execute_unprepared("ANALYZE").await?;
+    // As autovacuum would after the load: statistics, and the visibility
+    // map that lets a covering index answer without the table.
+    db.execute_unprepared("VACUUM ANALYZE").await?;
     assert!(count(&db, "SELECT count(*) FROM run").await > 60_000);
     let captured = Captured::default();
     let sink = captured.clone();
@@ -241,7 +251,7 @@ async fn hot_reads_use_indexes_on_big_tables() -> anyhow::Result<()> {
     used.push(("samples of a run", check(&db, &captured, "samples").await?));
 
     let expected: [(&str, &[&str]); 7] = [
-        ("leaderboard", &["ix_leaderboard_entry_board"]),
+        ("leaderboard", &["only:ix_leaderboard_entry_board"]),
         ("runs by model", &["ix_run_model"]),
         ("runs by task", &["ix_run_leaderboard"]),
         ("runs by tag", &["ix_run_tag_tag", "run_pkey"]),
@@ -252,7 +262,8 @@ async fn hot_reads_use_indexes_on_big_tables() -> anyhow::Result<()> {
     for ((query, indexes), (name, wanted)) in used.iter().zip(expected) {
         assert_eq!(*query, name);
         for index in wanted {
-            assert!(indexes.iter().any(|i| i == index), "{query}: {indexes:?}");
+            let used = |i: &String| i == index || i.strip_prefix("only:") == Some(index);
+            assert!(indexes.iter().any(used), "{query}: {indexes:?}");
         }
     }
     // The run's ingest time prunes the samples to one month's partition.
@@ -262,7 +273,7 @@ async fn hot_reads_use_indexes_on_big_tables() -> anyhow::Result<()> {
         .unwrap_or_default();
     let partitions: std::collections::BTreeSet<_> = sample_indexes
         .iter()
-        .filter_map(|index| index.strip_prefix("sample_"))
+        .filter_map(|index| index.trim_start_matches("only:").strip_prefix("sample_"))
         .filter_map(|rest| rest.get(..7))
         .collect();
     assert_eq!(partitions.len(), 1, "samples read from {sample_indexes:?}");

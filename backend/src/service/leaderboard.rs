@@ -93,11 +93,9 @@ pub async fn leaderboard(
     find_tasks(db, &query.task).await?;
     let metric = find_metric(db, &query.metric).await?;
     let names = std::slice::from_ref(&query.task);
-    let board = stored::read(db, names, metric.id)
-        .await?
-        .remove(&query.task)
-        .unwrap_or_default();
-    let mut leaderboard = assemble(db, query, metric, board.candidates).await?;
+    let (mut boards, models) = stored::read(db, names, metric.id).await?;
+    let board = boards.remove(&query.task).unwrap_or_default();
+    let mut leaderboard = assemble(db, query, metric, board.candidates, Some(models)).await?;
     leaderboard.truncated_runs = board.truncated_runs;
     leaderboard.refreshed_at = board.refreshed_at;
 
@@ -124,7 +122,7 @@ pub async fn on_request(
     let metric = find_metric(db, &query.metric).await?;
     let by_id: HashMap<i64, &task::Model> = tasks.iter().map(|t| (t.id, t)).collect();
     let (candidates, truncated_runs) = candidate::read(db, &query.scope, metric.id, &by_id).await?;
-    let mut leaderboard = assemble(db, query, metric, candidates).await?;
+    let mut leaderboard = assemble(db, query, metric, candidates, None).await?;
     leaderboard.truncated_runs = truncated_runs;
 
     Ok(leaderboard)
@@ -143,12 +141,14 @@ async fn find_tasks(db: &impl ConnectionTrait, name: &str) -> ServiceResult<Vec<
 }
 
 /// Chooses the configuration, picks and ranks: the rules shared by both
-/// sources of candidates.
+/// sources of candidates. `models` holds the candidates' models when they
+/// were read with them; otherwise the picked ones are loaded.
 async fn assemble(
     db: &impl ConnectionTrait,
     query: &LeaderboardQuery,
     metric: metric::Model,
     candidates: Vec<candidate::Candidate>,
+    models: Option<HashMap<i64, ml_model::Model>>,
 ) -> ServiceResult<Leaderboard> {
     let summaries = summarize(&candidates);
     let chosen = choose_configuration(&summaries, query);
@@ -161,7 +161,10 @@ async fn assemble(
         None => Vec::new(),
     };
     let direction = Direction::from_stored(&metric.direction, metric.ideal_value);
-    let models = load_models(db, picked.iter().map(|c| c.run.model_id).collect()).await?;
+    let models = match models {
+        Some(models) => models,
+        None => load_models(db, picked.iter().map(|c| c.run.model_id).collect()).await?,
+    };
     let entries = rank(direction, picked, &models);
 
     Ok(Leaderboard {
@@ -225,8 +228,10 @@ pub async fn boards(
         return Err(ServiceError::not_found("task", unknown.as_str()));
     }
     let metric = find_metric(db, metric).await?;
+    let mut stored_models = None;
     let mut by_task = if is_unscoped(scope) {
-        let stored = stored::read(db, tasks, metric.id).await?;
+        let (stored, models) = stored::read(db, tasks, metric.id).await?;
+        stored_models = Some(models);
         stored
             .into_iter()
             .map(|(task, board)| (task, board.candidates))
@@ -256,8 +261,13 @@ pub async fn boards(
             (task, configuration, picked)
         })
         .collect();
-    let model_ids = chosen.iter().flat_map(|c| &c.2).map(|c| c.run.model_id);
-    let models = load_models(db, model_ids.collect()).await?;
+    let models = match stored_models {
+        Some(models) => models,
+        None => {
+            let model_ids = chosen.iter().flat_map(|c| &c.2).map(|c| c.run.model_id);
+            load_models(db, model_ids.collect()).await?
+        }
+    };
     let direction = Direction::from_stored(&metric.direction, metric.ideal_value);
     let boards = chosen
         .into_iter()
