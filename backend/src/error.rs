@@ -46,6 +46,10 @@ pub enum Denial {
     Forbidden,
     /// A cookie-authenticated change without the session's CSRF token.
     CsrfFailed,
+    /// An `Authorization` header of another scheme than Bearer (Basic, say):
+    /// refused rather than read as anonymous, so a misconfigured client
+    /// learns why its credentials do nothing.
+    UnsupportedScheme,
 }
 
 impl Denial {
@@ -57,6 +61,7 @@ impl Denial {
             Self::TokenRevoked => "token_revoked",
             Self::Forbidden => "forbidden",
             Self::CsrfFailed => "csrf_failed",
+            Self::UnsupportedScheme => "unsupported_auth_scheme",
         }
     }
 
@@ -68,7 +73,11 @@ impl Denial {
             Self::TokenRevoked => "the access token was revoked",
             Self::Forbidden => "this request needs an admin token",
             Self::CsrfFailed => {
-                "a change made with a session cookie needs the session's X-CSRF-Token header"
+                "a change made with a session cookie must come from this site and carry \
+                 the session's X-CSRF-Token header"
+            }
+            Self::UnsupportedScheme => {
+                "only `Authorization: Bearer <token>` is accepted; other schemes are refused"
             }
         }
     }

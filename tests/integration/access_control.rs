@@ -375,3 +375,33 @@ async fn closed_reads_need_a_token_and_tokens_are_stored_hashed() -> anyhow::Res
     assert_eq!(events, 1);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn other_auth_schemes_and_unreadable_bodies_get_coded_refusals() -> anyhow::Result<()> {
+    let server = start(ReadAccess::Open).await?;
+    let url = format!("{}/graphql", server.base);
+    let query = json!({"query": "{ datasets { totalCount } }"});
+    // Basic credentials are refused, not read as anonymous; a body that is
+    // not JSON gets a GraphQL error with a code.
+    let basic = server
+        .client
+        .post(&url)
+        .basic_auth("admin", Some("secret"))
+        .json(&query);
+    let broken = server
+        .client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{\"query\": ");
+    let cases = [
+        (basic, StatusCode::UNAUTHORIZED, "unsupported_auth_scheme"),
+        (broken, StatusCode::BAD_REQUEST, "invalid_request"),
+    ];
+    for (request, status, code) in cases {
+        let response = request.send().await?;
+        let got = response.status();
+        let body: Value = response.json().await?;
+        assert_eq!((got, error_code(&body).as_str()), (status, code), "{body}");
+    }
+    Ok(())
+}

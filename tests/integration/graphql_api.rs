@@ -206,6 +206,18 @@ async fn a_run_carries_its_provenance() -> anyhow::Result<()> {
     );
     assert_eq!(run["task"]["name"], "xcopa_et");
 
+    // A negative `first` on a plain list is refused as on a paged one.
+    for list in [
+        r#"leaderboard(task: "xcopa_et", metric: "acc") { entries(first: -3) { rank } }"#,
+        r#"compositeRanking(metric: "acc", tasks: ["xcopa_et"]) { entries(first: -1) { rank } }"#,
+    ] {
+        let response = graphql(&db, &format!("{{ {list} }}")).await;
+        assert_eq!(
+            response["errors"][0]["extensions"],
+            json!({"code": "invalid_argument", "field": "first"}),
+            "{list}"
+        );
+    }
     Ok(())
 }
 

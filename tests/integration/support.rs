@@ -125,6 +125,7 @@ async fn build_real_template() -> anyhow::Result<RealTemplate> {
 /// Returns a fresh PostgreSQL database holding the real folder, and the
 /// summary of the ingest that filled it.
 pub async fn real_postgres() -> anyhow::Result<(DatabaseConnection, Summary)> {
+    show_server_logs();
     let init = || async { build_real_template().await.map_err(|e| format!("{e:#}")) };
     let template = match REAL.get_or_init(init).await {
         Ok(template) => template,
@@ -159,8 +160,18 @@ pub async fn assert_reingest_stores_nothing(
     Ok(())
 }
 
+/// Sends the server's warnings and errors to the test's output, so a test
+/// that sees an `internal` error also shows its cause when it fails.
+pub fn show_server_logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+        .with_test_writer()
+        .try_init();
+}
+
 /// Returns a migrated, empty database of the given backend.
 pub async fn empty(backend: DbBackend) -> anyhow::Result<DatabaseConnection> {
+    show_server_logs();
     let url = match backend {
         DbBackend::Postgres => pg::fresh_database().await?.url,
         _ => pg::sqlite_url()?,

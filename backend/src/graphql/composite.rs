@@ -1,9 +1,9 @@
 //! The GraphQL types of composite rankings: models ranked across a set of
 //! tasks on one metric.
 
-use async_graphql::{Enum, Object, SimpleObject};
+use async_graphql::{Enum, Object, Result, SimpleObject};
 
-use super::connection::list_complexity;
+use super::connection::{list_complexity, list_take};
 use super::types::{Configuration, Metric, Model};
 use crate::service::composite::{self, Order};
 
@@ -91,9 +91,10 @@ impl CompositeRanking {
     /// models that miss a task, unranked, by the same statistic. `first`
     /// keeps the leading entries.
     #[graphql(complexity = "list_complexity(first, child_complexity)")]
-    async fn entries(&self, first: Option<u32>) -> Vec<CompositeEntry> {
-        let take = first.map_or(usize::MAX, |first| first as usize);
-        self.0
+    async fn entries(&self, first: Option<i32>) -> Result<Vec<CompositeEntry>> {
+        let take = list_take(first)?;
+        Ok(self
+            .0
             .standings
             .iter()
             .take(take)
@@ -104,7 +105,7 @@ impl CompositeRanking {
                     model,
                 })
             })
-            .collect()
+            .collect())
     }
 }
 

@@ -143,9 +143,19 @@ const LIST_NODES: usize = 50;
 /// count once per item it may return, `first` items when it takes one, else
 /// [`LIST_NODES`]. Without this, nesting such lists multiplied the work of a
 /// small query past any memory while its complexity stayed low.
-pub fn list_complexity(first: Option<u32>, child_complexity: usize) -> usize {
-    let items = first.map_or(LIST_NODES, |first| first as usize);
+pub fn list_complexity(first: Option<i32>, child_complexity: usize) -> usize {
+    let items = first.map_or(LIST_NODES, |first| usize::try_from(first).unwrap_or(0));
     items.saturating_mul(child_complexity).max(1)
+}
+
+/// How many leading items a plain list's `first` keeps: all without it;
+/// fails with `invalid_argument` when it is negative, as paged lists do.
+pub fn list_take(first: Option<i32>) -> ServiceResult<usize> {
+    match first {
+        None => Ok(usize::MAX),
+        Some(first) => usize::try_from(first)
+            .map_err(|_| ServiceError::invalid("first", "must not be negative")),
+    }
 }
 
 /// The complexity of a connection field: its children count once per node it

@@ -13,7 +13,8 @@ use uuid::Uuid;
 
 use super::audit::AuditEvent;
 use super::connection::{
-    KeysetConnection, keyset_connection, keyset_request, list_complexity, page_complexity,
+    KeysetConnection, keyset_connection, keyset_request, list_complexity, list_take,
+    page_complexity,
 };
 use super::loader::load_one;
 use super::loader::{MetricKey, ModelKey, ProjectsKey, ResultsKey, RunKey, TagsKey, TaskKey};
@@ -632,9 +633,9 @@ impl Leaderboard {
     async fn entries(
         &self,
         ctx: &Context<'_>,
-        first: Option<u32>,
+        first: Option<i32>,
     ) -> Result<Vec<LeaderboardEntry>> {
-        let take = first.map_or(usize::MAX, |first| first as usize);
+        let take = list_take(first)?;
         let shown: Vec<&leaderboard::Ranked> = self.0.entries.iter().take(take).collect();
         // Read the shown entries' runs now when they are asked for, rather
         // than through a loader that waits to batch.

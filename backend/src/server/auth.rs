@@ -21,14 +21,17 @@ pub const SESSION_COOKIE: &str = "yardstick_session";
 /// The header that carries a session's CSRF token on changes.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
-fn bearer(request: &HttpRequest) -> Option<&str> {
-    let value = request
-        .headers()
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+/// Reads the Bearer token of `request`: `Ok(None)` without an
+/// `Authorization` header, an error for a header of another scheme.
+fn bearer(request: &HttpRequest) -> ServiceResult<Option<&str>> {
+    let Some(value) = request.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().unwrap_or_default();
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => Ok(Some(token.trim())),
+        _ => Err(ServiceError::Denied(Denial::UnsupportedScheme)),
+    }
 }
 
 /// True when a browser says the request comes from another site. Requests
@@ -64,7 +67,7 @@ async fn session_of(state: &AppState, request: &HttpRequest) -> ServiceResult<Op
 /// Establishes who sent `request`. Credentials that are present but wrong
 /// are an error, never a silent fall-back to anonymous.
 pub async fn principal(state: &AppState, request: &HttpRequest) -> ServiceResult<Principal> {
-    if let Some(token) = bearer(request) {
+    if let Some(token) = bearer(request)? {
         let holder = access::verify_token(&state.db, &state.verified_tokens, token).await?;
         return Ok(Principal::Token(holder));
     }

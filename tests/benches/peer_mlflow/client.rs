@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, bail};
 use backend::explorer::ExplorerAssets;
@@ -30,11 +31,20 @@ impl Drop for Server {
     }
 }
 
-/// Starts the server on a new, migrated database of the test cluster.
-pub async fn start_server() -> anyhow::Result<Server> {
-    let database = pg::fresh_database().await?;
-    let db = backend::db::connect_and_migrate(&database.url).await?;
-    let created = access::create_token(&db, "benchmark", Role::Admin, "cli:benchmark")
+/// Starts the server on `database_url`, or on a new database of the test
+/// cluster, migrated.
+pub async fn start_server(database_url: Option<&str>) -> anyhow::Result<Server> {
+    let (url, name) = match database_url {
+        Some(url) => (url.to_string(), backend::db::redact(url)),
+        None => {
+            let database = pg::fresh_database().await?;
+            (database.url, database.name)
+        }
+    };
+    let db = backend::db::connect_and_migrate(&url).await?;
+    // Named by the time, so a reused database takes one more.
+    let token_name = format!("benchmark-{}", chrono::Utc::now().timestamp_micros());
+    let created = access::create_token(&db, &token_name, Role::Admin, "cli:benchmark")
         .await
         .map_err(|error| anyhow::anyhow!("creating a token failed: {}", error.message()))?;
     let listener = TcpListener::bind("127.0.0.1:0")?;
@@ -45,13 +55,26 @@ pub async fn start_server() -> anyhow::Result<Server> {
         "/nonexistent".into(),
     );
     let task = tokio::spawn(serve(listener, state));
-    eprintln!("Yardstick on {base}, database {}", database.name);
+    eprintln!("Yardstick on {base}, database {name}");
     Ok(Server {
         base,
         token: created.token,
-        database_url: database.url,
+        database_url: url,
         task,
     })
+}
+
+/// Counts the runs `database_url` holds.
+pub async fn stored_runs(database_url: &str) -> anyhow::Result<u64> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = sea_orm::Database::connect(database_url).await?;
+    let statement = Statement::from_string(db.get_database_backend(), "SELECT count(*) FROM run");
+    let count: i64 = match db.query_one_raw(statement).await? {
+        Some(row) => row.try_get_by_index(0)?,
+        None => 0,
+    };
+    db.close().await?;
+    Ok(u64::try_from(count).unwrap_or(0))
 }
 
 /// Gathers the planner's statistics, as autovacuum does about a minute after
@@ -69,6 +92,9 @@ pub struct Client {
     http: reqwest::Client,
     url: String,
     token: String,
+    /// Server-side microseconds (the `Server-Timing` header) of the
+    /// responses since the last `take_server_ms`.
+    server_us: AtomicU64,
 }
 
 impl Client {
@@ -77,7 +103,14 @@ impl Client {
             http: reqwest::Client::new(),
             url: format!("{base}/graphql"),
             token: token.to_string(),
+            server_us: AtomicU64::new(0),
         }
+    }
+
+    /// Returns the server-side milliseconds of the responses since the last
+    /// call (a paged query sums its pages), and starts counting afresh.
+    pub fn take_server_ms(&self) -> f64 {
+        self.server_us.swap(0, Ordering::Relaxed) as f64 / 1000.0
     }
 
     /// Sends a request with the admin token; returns `data` or fails on errors.
@@ -98,12 +131,27 @@ impl Client {
         let body = json!({ "query": query, "variables": variables });
         let response = request.json(&body).send().await?;
         let status = response.status();
+        if let Some(ms) = server_ms(response.headers()) {
+            self.server_us
+                .fetch_add((ms * 1000.0).round() as u64, Ordering::Relaxed);
+        }
         let mut body: Value = response.json().await.context("while reading a response")?;
         if !status.is_success() || body.get("errors").is_some() {
             bail!("the server answered {status}: {body}");
         }
         Ok(body["data"].take())
     }
+}
+
+/// Reads `app;dur=…` from a `Server-Timing` header.
+fn server_ms(headers: &reqwest::header::HeaderMap) -> Option<f64> {
+    let value = headers.get("server-timing")?.to_str().ok()?;
+    value
+        .split(',')
+        .filter_map(|metric| metric.trim().strip_prefix("app;"))
+        .flat_map(|params| params.split(';'))
+        .find_map(|param| param.trim().strip_prefix("dur="))
+        .and_then(|ms| ms.parse().ok())
 }
 
 /// Q1: the top 20 acc values of a task's leaderboard, best first.

@@ -12,6 +12,8 @@ pub struct Stats {
     warmup: usize,
     calls: usize,
     samples_ms: Vec<f64>,
+    /// The server's own share of each kept call (`Server-Timing`).
+    server_samples_ms: Vec<f64>,
     cpu_start: f64,
 }
 
@@ -22,6 +24,7 @@ impl Stats {
             warmup,
             calls: 0,
             samples_ms: Vec::new(),
+            server_samples_ms: Vec::new(),
             cpu_start: cpu_seconds(),
         }
     }
@@ -30,11 +33,13 @@ impl Stats {
         Instant::now()
     }
 
-    /// Ends a call; calls before the first `warmup` are not kept.
-    pub fn stop(&mut self, started: Instant) {
+    /// Ends a call that the server says took `server_ms` of its own time;
+    /// calls before the first `warmup` are not kept.
+    pub fn stop(&mut self, started: Instant, server_ms: f64) {
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         if self.calls >= self.warmup {
             self.samples_ms.push(elapsed_ms);
+            self.server_samples_ms.push(server_ms);
         }
         self.calls += 1;
     }
@@ -43,6 +48,8 @@ impl Stats {
     pub fn report(&self, extra: Value) -> Value {
         let mut sorted = self.samples_ms.clone();
         sorted.sort_by(f64::total_cmp);
+        let mut server = self.server_samples_ms.clone();
+        server.sort_by(f64::total_cmp);
         let n = sorted.len();
         let cpu_ms = (cpu_seconds() - self.cpu_start) * 1000.0 / self.calls.max(1) as f64;
         let mut report = json!({
@@ -53,13 +60,19 @@ impl Stats {
             "max_ms": round3(sorted.last().copied().unwrap_or(f64::NAN)),
             "mean_ms": round3(sorted.iter().sum::<f64>() / n.max(1) as f64),
             "client_cpu_ms_per_call": round3(cpu_ms),
+            "server_median_ms": round3(median(&server)),
+            "server_p95_ms": round3(nearest_rank(&server, 0.95)),
         });
         if let (Some(report), Value::Object(extra)) = (report.as_object_mut(), extra) {
             report.extend(extra);
         }
         eprintln!(
-            "[B] {}: median {} ms, p95 {} ms",
-            self.name, report["median_ms"], report["p95_ms"]
+            "[B] {}: median {} ms, p95 {} ms (server side: median {} ms, p95 {} ms)",
+            self.name,
+            report["median_ms"],
+            report["p95_ms"],
+            report["server_median_ms"],
+            report["server_p95_ms"]
         );
         report
     }
