@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use crate::support::browser::{
     PATIENCE, connect, dist, profile, repo_root, screenshot, start_driver, text_of,
 };
-use crate::support::{data, empty, ingest, options, real};
+use crate::support::{data, empty, ingest, options, pool_for_server, real};
 
 const DATASET: &str = "asdiv-mini";
 
@@ -90,7 +90,10 @@ async fn an_admin_signs_in_creates_a_dataset_and_publishes_an_upload() -> anyhow
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let base = format!("http://{}", listener.local_addr()?);
     let explorer = ExplorerAssets::new(repo_root().join(".tools/explorer/node_modules"));
-    let server = tokio::spawn(serve(listener, AppState::new(db.clone(), explorer, dist)));
+    let server = tokio::spawn(serve(
+        listener,
+        AppState::new(pool_for_server(&db), explorer, dist),
+    ));
     let browser_profile = profile("admin")?;
     let client = connect(&driver, &browser_profile).await?;
     let admin = Admin {

@@ -16,7 +16,7 @@ use serde_json::Value;
 use crate::support::browser::{
     connect, dist, profile, repo_root, screenshot, start_driver, text_of, wait_for_text,
 };
-use crate::support::{data, real_postgres};
+use crate::support::{data, pool_for_server, real_postgres};
 
 /// The ids of the runs the test opens, found through the API.
 struct Runs {
@@ -65,7 +65,7 @@ async fn the_web_app_shows_samples_warnings_and_a_per_item_comparison() -> anyho
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let base = format!("http://{}", listener.local_addr()?);
     let explorer = ExplorerAssets::new(repo_root().join(".tools/explorer/node_modules"));
-    let state = AppState::new(db.clone(), explorer, dist);
+    let state = AppState::new(pool_for_server(&db), explorer, dist);
     let server = tokio::spawn(serve(listener, state));
     let driver = start_driver().await?;
     let profile = profile("samples")?;

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use async_graphql::Request;
 use backend::graphql::{build_schema, loader::loaders};
 use backend::ingest::batch::{IngestOptions, Outcome, Progress, Summary, ingest_paths};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use sea_orm::sqlx::postgres::PgPoolOptions;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, SqlxPostgresConnector, Statement};
 use serde_json::Value;
 use tests::pg;
 use tokio::sync::OnceCell;
@@ -167,6 +168,24 @@ pub fn show_server_logs() {
         .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
         .with_test_writer()
         .try_init();
+}
+
+/// Opens a second pool on `db`'s PostgreSQL database, for a server the test
+/// runs in process and stops before it is done.
+///
+/// The server's worker threads run runtimes of their own, and a connection
+/// opened on one of them dies with it: a test that shared the server's pool
+/// and read after stopping it failed now and then with "A Tokio 1.x context
+/// was found, but it is being shutdown". Other backends share `db`.
+pub fn pool_for_server(db: &DatabaseConnection) -> DatabaseConnection {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return db.clone();
+    }
+    let options = db.get_postgres_connection_pool().connect_options();
+    let pool = PgPoolOptions::new()
+        .max_connections(5)
+        .connect_lazy_with((*options).clone());
+    SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
 }
 
 /// Returns a migrated, empty database of the given backend.
