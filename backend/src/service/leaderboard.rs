@@ -161,10 +161,7 @@ async fn assemble(
         None => Vec::new(),
     };
     let direction = Direction::from_stored(&metric.direction, metric.ideal_value);
-    let models = match models {
-        Some(models) => models,
-        None => load_models(db, picked.iter().map(|c| c.run.model_id).collect()).await?,
-    };
+    let models = known_or_loaded(db, models, picked.iter().map(|c| c.run.model_id)).await?;
     let entries = rank(direction, picked, &models);
 
     Ok(Leaderboard {
@@ -261,13 +258,8 @@ pub async fn boards(
             (task, configuration, picked)
         })
         .collect();
-    let models = match stored_models {
-        Some(models) => models,
-        None => {
-            let model_ids = chosen.iter().flat_map(|c| &c.2).map(|c| c.run.model_id);
-            load_models(db, model_ids.collect()).await?
-        }
-    };
+    let model_ids = chosen.iter().flat_map(|c| &c.2).map(|c| c.run.model_id);
+    let models = known_or_loaded(db, stored_models, model_ids).await?;
     let direction = Direction::from_stored(&metric.direction, metric.ideal_value);
     let boards = chosen
         .into_iter()
@@ -295,6 +287,19 @@ fn recency(run: &run::Model) -> Recency<'_> {
         revision_step: run.revision_step,
         effective_at: run.effective_at,
         id: run.id,
+    }
+}
+
+/// Returns `known` (the models read with a stored board), or else loads
+/// the models of `ids`.
+async fn known_or_loaded(
+    db: &impl ConnectionTrait,
+    known: Option<HashMap<i64, ml_model::Model>>,
+    ids: impl Iterator<Item = i64>,
+) -> ServiceResult<HashMap<i64, ml_model::Model>> {
+    match known {
+        Some(models) => Ok(models),
+        None => load_models(db, ids.collect()).await,
     }
 }
 
