@@ -20,6 +20,7 @@ use crate::error::{Denial, ServiceError};
 use crate::explorer::{self, ExplorerAssets};
 use crate::graphql::{Principal, YardstickSchema, build_schema, loader};
 use crate::service::access::VerifiedTokens;
+use crate::service::leaderboard::ranked;
 
 /// Who may read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -192,9 +193,11 @@ where
 /// The `Server-Timing` response header (W3C Server Timing).
 static SERVER_TIMING: HeaderName = HeaderName::from_static("server-timing");
 
-/// Serves the app on `listener` until the process is stopped.
+/// Serves the app on `listener` until the process is stopped, and keeps
+/// the database's boards ranked meanwhile.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
     let address = listener.local_addr()?;
+    let db = state.db.clone();
     let server = HttpServer::new(move || {
         let state = state.clone();
         App::new()
@@ -204,5 +207,8 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     .listen(listener)?
     .run();
     tracing::info!(%address, "serving GraphQL at /graphql and the web app at /");
-    server.await
+    tokio::select! {
+        served = server => served,
+        never = ranked::keep_ranked(db) => match never {},
+    }
 }

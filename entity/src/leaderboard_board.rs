@@ -1,5 +1,5 @@
 //! A leaderboard read-model board: one task name × metric, with the runs
-//! left out as truncated and when any of its entries last changed.
+//! left out as truncated and when and how often its entries changed.
 
 use sea_orm::entity::prelude::*;
 
@@ -12,6 +12,8 @@ pub struct Model {
     pub metric_id: i64,
     pub truncated_runs: i64,
     pub refreshed_at: DateTimeUtc,
+    /// Counts the changes to the board's entries: every writer adds one.
+    pub version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

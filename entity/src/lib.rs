@@ -12,6 +12,7 @@ pub mod dataset_version_item;
 pub mod ingest_event;
 pub mod leaderboard_board;
 pub mod leaderboard_entry;
+pub mod leaderboard_ranked;
 pub mod metric;
 pub mod ml_model;
 pub mod model_alias;

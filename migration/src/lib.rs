@@ -17,6 +17,7 @@ mod m20261204_000006_quarantine;
 mod m20261204_000007_leaderboard_read_model;
 mod m20261204_000008_sample_epoch;
 mod m20261205_000009_covering_board_index;
+mod m20261205_000010_ranked_boards;
 pub mod placement;
 
 pub use m20261204_000003_immutability::APP_ROLE;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000007_leaderboard_read_model::Migration),
             Box::new(m20261204_000008_sample_epoch::Migration),
             Box::new(m20261205_000009_covering_board_index::Migration),
+            Box::new(m20261205_000010_ranked_boards::Migration),
         ]
     }
 }

@@ -47,6 +47,7 @@ pub const TABLES: &[(&str, Placement)] = &[
     // The leaderboard read model: derived, rebuildable, read whole per board.
     ("leaderboard_entry", Placement::Local),
     ("leaderboard_board", Placement::Local),
+    ("leaderboard_ranked", Placement::Local),
     ("seaql_migrations", Placement::Local),
 ];
 

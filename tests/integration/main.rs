@@ -22,6 +22,7 @@ mod mteb;
 mod pg_harness;
 mod quality;
 mod query_plans;
+mod ranked_boards;
 mod read_model;
 mod record_runs;
 mod run_filters;

@@ -3,7 +3,7 @@
 //! Resolvers parse arguments, call one `service` function and wrap the rows;
 //! they contain no queries of their own.
 
-use async_graphql::{Context, InputObject, Object, Result};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -245,6 +245,19 @@ impl QueryRoot {
         Ok(Leaderboard(board))
     }
 
+    /// How far the leaderboard read model is behind the results: the boards
+    /// (task × metric with results) and how many of them have a current
+    /// ranking. The server ranks a changed board once it has been quiet for
+    /// two seconds (or its ranking is five minutes old); until then its default
+    /// leaderboard is ranked on request, with the same answer, only slower.
+    async fn read_model(&self, ctx: &Context<'_>) -> Result<ReadModelStatus> {
+        let progress = service::leaderboard::ranked::progress(db(ctx)?).await?;
+        Ok(ReadModelStatus {
+            boards: progress.boards as u64,
+            ranked_boards: progress.ranked as u64,
+        })
+    }
+
     /// Models ranked across `tasks` on `metric`: each model's mean score,
     /// mean rank, normalised mean and head-to-head win rate, with the tasks
     /// it misses.
@@ -357,4 +370,13 @@ impl QueryRoot {
         let page = service::quarantine::list(db(ctx)?, include_resolved, request).await?;
         Ok(connection(page, QuarantinedFile))
     }
+}
+
+/// How many boards are ranked ahead of requests.
+#[derive(SimpleObject)]
+pub struct ReadModelStatus {
+    /// Task × metric pairs with at least one result.
+    pub boards: u64,
+    /// Boards whose default leaderboard is ranked and current.
+    pub ranked_boards: u64,
 }

@@ -1,5 +1,7 @@
 //! Dimension listings and look-ups: models, tasks, metrics, projects, tags.
 
+use std::collections::HashMap;
+
 use entity::{metric, ml_model, model_alias, model_tag, project, tag, task, task_group_member};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -112,6 +114,15 @@ pub async fn list_metrics(
         page,
     )
     .await
+}
+
+/// Every metric by id: metrics are few, and rules that judge values by
+/// their metric's direction need them all at hand.
+pub async fn metrics_by_id(
+    db: &impl ConnectionTrait,
+) -> ServiceResult<HashMap<i64, metric::Model>> {
+    let metrics = metric::Entity::find().all(db).await?;
+    Ok(metrics.into_iter().map(|m| (m.id, m)).collect())
 }
 
 /// Lists projects by name.

@@ -7,10 +7,12 @@
 //! follows the metric's direction; a metric without one is listed unranked.
 //!
 //! Unscoped boards are read from the read model (`read_model` keeps it,
-//! `stored` reads it); a board narrowed by `where` is computed from the facts
-//! on request, by the same rules.
+//! `stored` reads it), and the default board of each task × metric from its
+//! ranking while that is current (`ranked`); a board narrowed by `where` is
+//! computed from the facts on request, by the same rules.
 
 mod candidate;
+pub mod ranked;
 pub mod read_model;
 mod rules;
 mod stored;
@@ -21,6 +23,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use entity::{metric, ml_model, run, task};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
 
 pub use self::rules::Ranked;
 use self::rules::{Recency, choose_configuration, pick_runs, rank, summarize};
@@ -44,7 +47,7 @@ pub struct LeaderboardQuery {
 }
 
 /// Everything that must match for two results to be ranked together.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Configuration {
     pub task_version: String,
     pub n_shot: Option<i32>,
@@ -54,7 +57,7 @@ pub struct Configuration {
 }
 
 /// A configuration and how much data it holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfigurationSummary {
     pub configuration: Configuration,
     pub models: usize,
@@ -81,8 +84,9 @@ pub struct Leaderboard {
     pub refreshed_at: Option<DateTime<Utc>>,
 }
 
-/// Builds the leaderboard for `query`: from the read model, unless `where`
-/// narrows the runs, which only the facts can answer.
+/// Builds the leaderboard for `query`: the default one from its ranked
+/// board while that is current, others from the read model, and any whose
+/// `where` narrows the runs from the facts, which alone can answer it.
 pub async fn leaderboard(
     db: &impl ConnectionTrait,
     query: &LeaderboardQuery,
@@ -93,6 +97,20 @@ pub async fn leaderboard(
     find_tasks(db, &query.task).await?;
     let metric = find_metric(db, &query.metric).await?;
     let names = std::slice::from_ref(&query.task);
+    if is_default(query)
+        && let Some(board) = ranked::read(db, names, &metric).await?.remove(&query.task)
+    {
+        return Ok(Leaderboard {
+            task: query.task.clone(),
+            unranked_reason: unranked_reason(direction_of(&metric), &metric),
+            metric,
+            configuration: board.configuration,
+            other_configurations: board.other_configurations,
+            truncated_runs: board.truncated_runs,
+            entries: board.entries,
+            refreshed_at: Some(board.refreshed_at),
+        });
+    }
     let (mut boards, models) = stored::read(db, names, metric.id).await?;
     let board = boards.remove(&query.task).unwrap_or_default();
     let mut leaderboard = assemble(db, query, metric, board.candidates, Some(models)).await?;
@@ -100,6 +118,19 @@ pub async fn leaderboard(
     leaderboard.refreshed_at = board.refreshed_at;
 
     Ok(leaderboard)
+}
+
+/// Whether `query` asks for the default leaderboard, which ranked boards hold.
+fn is_default(query: &LeaderboardQuery) -> bool {
+    query.n_shot.is_none()
+        && query.task_version.is_none()
+        && query.filter.is_none()
+        && query.dataset_version.is_none()
+        && !query.all_revisions
+}
+
+fn direction_of(metric: &metric::Model) -> Direction {
+    Direction::from_stored(&metric.direction, metric.ideal_value)
 }
 
 /// Whether `scope` narrows nothing a leaderboard reads (its `task` is
@@ -160,7 +191,7 @@ async fn assemble(
         Some(summary) => pick_runs(&candidates, &summary.configuration, query.all_revisions),
         None => Vec::new(),
     };
-    let direction = Direction::from_stored(&metric.direction, metric.ideal_value);
+    let direction = direction_of(&metric);
     let models = known_or_loaded(db, models, picked.iter().map(|c| c.run.model_id)).await?;
     let entries = rank(direction, picked, &models);
 
@@ -206,10 +237,10 @@ pub struct TaskBoard {
 /// Builds the default leaderboard (the configuration with the most models,
 /// final revisions) of every task in `tasks` on `metric`, in `tasks` order.
 ///
-/// Reads the candidates of all tasks at once (from the read model unless
-/// `scope` narrows the runs), so a set of sixty tasks costs the same few
-/// statements as one. Fails with `task_not_found` or
-/// `metric_not_found` when a name is unknown.
+/// Reads all tasks at once (their ranked boards where current, then the
+/// read model, unless `scope` narrows the runs), so a set of sixty tasks
+/// costs the same few statements as one. `tasks` are distinct. Fails with
+/// `task_not_found` or `metric_not_found` when a name is unknown.
 pub async fn boards(
     db: &impl ConnectionTrait,
     tasks: &[String],
@@ -225,14 +256,26 @@ pub async fn boards(
         return Err(ServiceError::not_found("task", unknown.as_str()));
     }
     let metric = find_metric(db, metric).await?;
+    let mut ready = HashMap::new();
     let mut stored_models = None;
     let mut by_task = if is_unscoped(scope) {
-        let (stored, models) = stored::read(db, tasks, metric.id).await?;
-        stored_models = Some(models);
-        stored
-            .into_iter()
-            .map(|(task, board)| (task, board.candidates))
-            .collect()
+        ready = ranked::read(db, tasks, &metric).await?;
+        let unranked: Vec<String> = tasks
+            .iter()
+            .filter(|task| !ready.contains_key(task.as_str()))
+            .cloned()
+            .collect();
+        if unranked.is_empty() {
+            stored_models = Some(HashMap::new());
+            HashMap::new()
+        } else {
+            let (stored, models) = stored::read(db, &unranked, metric.id).await?;
+            stored_models = Some(models);
+            stored
+                .into_iter()
+                .map(|(task, board)| (task, board.candidates))
+                .collect()
+        }
     } else {
         let by_id: HashMap<i64, &task::Model> = rows.iter().map(|t| (t.id, t)).collect();
         let (candidates, _) = candidate::read(db, scope, metric.id, &by_id).await?;
@@ -248,6 +291,7 @@ pub async fn boards(
     let default = LeaderboardQuery::default();
     let chosen: Vec<_> = tasks
         .iter()
+        .filter(|task| !ready.contains_key(task.as_str()))
         .map(|task| {
             let group = by_task.remove(task.as_str()).unwrap_or_default();
             let configuration = choose_configuration(&summarize(&group), &default);
@@ -260,13 +304,31 @@ pub async fn boards(
         .collect();
     let model_ids = chosen.iter().flat_map(|c| &c.2).map(|c| c.run.model_id);
     let models = known_or_loaded(db, stored_models, model_ids).await?;
-    let direction = Direction::from_stored(&metric.direction, metric.ideal_value);
-    let boards = chosen
+    let direction = direction_of(&metric);
+    let mut ranked_here: HashMap<&String, TaskBoard> = chosen
         .into_iter()
-        .map(|(task, configuration, picked)| TaskBoard {
-            task: task.clone(),
-            configuration,
-            entries: rank(direction, picked, &models),
+        .map(|(task, configuration, picked)| {
+            let board = TaskBoard {
+                task: task.clone(),
+                configuration,
+                entries: rank(direction, picked, &models),
+            };
+            (task, board)
+        })
+        .collect();
+    let boards = tasks
+        .iter()
+        .map(|task| match ready.remove(task.as_str()) {
+            Some(board) => TaskBoard {
+                task: task.clone(),
+                configuration: board.configuration,
+                entries: board.entries,
+            },
+            None => ranked_here.remove(task).unwrap_or_else(|| TaskBoard {
+                task: task.clone(),
+                configuration: None,
+                entries: Vec::new(),
+            }),
         })
         .collect();
 

@@ -16,6 +16,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 use uuid::Uuid;
 
 use crate::error::{ServiceError, ServiceResult};
+use crate::service::catalog;
 
 /// A quality rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -104,12 +105,7 @@ pub async fn check<C: ConnectionTrait>(
         results_query = results_query.filter(run::Column::TaskId.is_in(task_ids));
     }
     let results = results_query.all(db).await?;
-    let metrics: HashMap<i64, metric::Model> = metric::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, m))
-        .collect();
+    let metrics = catalog::metrics_by_id(db).await?;
     let mut by_run: HashMap<Uuid, Vec<&run_result::Model>> = HashMap::new();
     for result in &results {
         by_run.entry(result.run_id).or_default().push(result);

@@ -87,6 +87,32 @@ pub async fn analyze(database_url: &str) -> anyhow::Result<f64> {
     Ok(started.elapsed().as_secs_f64())
 }
 
+/// Waits until the server has ranked every board after the last write, as
+/// it does by itself within seconds of a board going quiet; returns the
+/// seconds waited. Leaderboards are answered meanwhile, only slower.
+pub async fn wait_for_rankings(client: &Client) -> anyhow::Result<f64> {
+    const STATUS: &str = "{ readModel { boards rankedBoards } }";
+    let started = std::time::Instant::now();
+    let mut reported = 0.0;
+    loop {
+        let data = client.read(STATUS, json!({})).await?;
+        let boards = data["readModel"]["boards"].as_u64().unwrap_or(0);
+        let ranked = data["readModel"]["rankedBoards"].as_u64().unwrap_or(0);
+        let waited = started.elapsed().as_secs_f64();
+        if ranked == boards {
+            return Ok(waited);
+        }
+        if waited - reported >= 10.0 {
+            eprintln!("[ranking] {ranked}/{boards} boards ranked after {waited:.0} s");
+            reported = waited;
+        }
+        if waited > 3600.0 {
+            anyhow::bail!("the server ranked {ranked} of {boards} boards in an hour");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
+
 /// A GraphQL client over one keep-alive connection pool.
 pub struct Client {
     http: reqwest::Client,

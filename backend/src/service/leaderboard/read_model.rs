@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use entity::{leaderboard_board, leaderboard_entry};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter,
 };
@@ -112,7 +112,8 @@ pub async fn add<C: ConnectionTrait>(tx: &C, contributions: &[Contribution]) -> 
     Ok(())
 }
 
-/// Counts each board's new truncated runs and marks it refreshed.
+/// Counts each board's new truncated runs and marks it refreshed: a new
+/// `refreshed_at` and one more `version`, which tell rankers their copy is stale.
 async fn upsert_boards<C: ConnectionTrait>(
     tx: &C,
     contributions: &[Contribution],
@@ -134,6 +135,7 @@ async fn upsert_boards<C: ConnectionTrait>(
                 metric_id: Set(metric_id),
                 truncated_runs: Set(i64::try_from(truncated.len()).unwrap_or(i64::MAX)),
                 refreshed_at: Set(now),
+                version: Set(1),
                 ..Default::default()
             },
         )
@@ -145,6 +147,10 @@ async fn upsert_boards<C: ConnectionTrait>(
     .value(
         leaderboard_board::Column::TruncatedRuns,
         Expr::cust("leaderboard_board.truncated_runs + excluded.truncated_runs"),
+    )
+    .value(
+        leaderboard_board::Column::Version,
+        Expr::cust("leaderboard_board.version + 1"),
     )
     .update_column(leaderboard_board::Column::RefreshedAt)
     .to_owned();
@@ -228,6 +234,10 @@ pub async fn repin<C: ConnectionTrait>(
         .col_expr(
             leaderboard_board::Column::RefreshedAt,
             Expr::value(Utc::now()),
+        )
+        .col_expr(
+            leaderboard_board::Column::Version,
+            Expr::col(leaderboard_board::Column::Version).add(1),
         )
         .filter(leaderboard_board::Column::TaskName.eq(task_name))
         .filter(leaderboard_board::Column::MetricId.is_in(metric_ids.to_vec()))
