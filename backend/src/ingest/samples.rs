@@ -137,8 +137,16 @@ fn first_score(object: &Map<String, Value>, metrics: &[String]) -> (Option<Numbe
 
 /// Reads line `line` (1-based) of a samples log as sample `sample_no`.
 pub fn read_sample(line: u64, sample_no: i64, bytes: &[u8]) -> Result<SampleRow, FileError> {
-    let value = lenient_json::parse(bytes)
-        .map_err(|error| line_error(line, ErrorCode::InvalidJson, format!("Not JSON: {error}.")))?;
+    let value = lenient_json::parse(bytes).map_err(|error| {
+        // The parser sees one line, so its own line number means nothing to
+        // a reader; past the line's last byte it counts a line more.
+        let message = if error.line > 1 || error.column == 0 {
+            format!("Not JSON: {} (at the end of the line).", error.reason)
+        } else {
+            format!("Not JSON at column {}: {}.", error.column, error.reason)
+        };
+        line_error(line, ErrorCode::InvalidJson, message)
+    })?;
     let Value::Object(object) = value else {
         return Err(line_error(
             line,
@@ -287,8 +295,22 @@ mod tests {
     fn broken_lines_name_their_line() {
         let error = read_sample(12, 11, b"{\"doc_id\": ").err();
         assert_eq!(
-            error.map(|e| (e.code, e.path)),
-            Some((ErrorCode::InvalidJson, "line 12".to_string()))
+            error.map(|e| (e.code, e.path, e.message)),
+            Some((
+                ErrorCode::InvalidJson,
+                "line 12".to_string(),
+                "Not JSON at column 11: EOF while parsing a value.".to_string()
+            ))
+        );
+        let error = read_sample(12, 11, b"{\"doc_id\": \r\n").err();
+        assert_eq!(
+            error.map(|e| e.message),
+            Some("Not JSON: EOF while parsing a value (at the end of the line).".to_string())
+        );
+        let error = read_sample(4, 3, b"{\"doc_id\" 1}\n").err();
+        assert_eq!(
+            error.map(|e| e.message),
+            Some("Not JSON at column 11: expected `:`.".to_string())
         );
         let error = read_sample(2, 1, b"[1, 2]").err();
         assert_eq!(error.map(|e| e.code), Some(ErrorCode::UnsupportedShape));
