@@ -184,6 +184,15 @@ impl ServiceError {
 }
 
 impl ServiceError {
+    /// Returns what a log line should say: the cause of an internal error,
+    /// which clients never see, or the client's message.
+    pub fn log_detail(&self) -> String {
+        match self {
+            Self::Internal(cause) => cause.to_string(),
+            other => other.message(),
+        }
+    }
+
     /// Converts into the GraphQL error clients see: message plus `extensions.code`.
     ///
     /// This is the one place internal errors are logged with their cause.

@@ -20,7 +20,7 @@ use tests::pg;
 
 use super::http::{Auth, start};
 use super::read_model::{assert_composite_equals_the_facts, boards, both_ways};
-use super::support::{self, options, real_postgres};
+use super::support::{self, count, options, real_postgres};
 
 async fn metric_row(db: &DatabaseConnection, name: &str) -> anyhow::Result<metric::Model> {
     metric::Entity::find()
@@ -207,5 +207,42 @@ async fn a_running_server_ranks_changed_boards_by_itself() -> anyhow::Result<()>
         .map(|e| e.model.name.as_str())
         .collect();
     assert_eq!(names, ["ranked-c", "ranked-b", "ranked-a"]);
+    Ok(())
+}
+
+/// Refuses to store the ranking of arc_easy, as a failure confined to one
+/// board would.
+const REFUSE_ARC_EASY: &str = "
+CREATE FUNCTION refuse_arc_easy() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.task_name = 'arc_easy' THEN
+        RAISE EXCEPTION 'ranking refused for the test';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER ranking_refused BEFORE INSERT OR UPDATE ON leaderboard_ranked
+    FOR EACH ROW EXECUTE FUNCTION refuse_arc_easy();";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_board_that_cannot_be_ranked_holds_up_no_other() -> anyhow::Result<()> {
+    let (db, _) = real_postgres().await?;
+    db.execute_unprepared(REFUSE_ARC_EASY).await?;
+    let boards = service(ranked::progress(&db).await)?.boards;
+    let arc_easy_boards = count(
+        &db,
+        "SELECT count(*) FROM leaderboard_board WHERE task_name = 'arc_easy'",
+    )
+    .await;
+    assert!(arc_easy_boards > 0);
+
+    let ranked_now = service(ranked::rank_changed(&db, Pace::NOW).await)?;
+    assert_eq!(ranked_now as i64, boards as i64 - arc_easy_boards);
+    let acc = metric_row(&db, "acc").await?;
+    let tasks = vec!["arc_easy".to_string(), "arc_challenge".to_string()];
+    let served = service(ranked::read(&db, &tasks, &acc).await)?;
+    assert!(served.contains_key("arc_challenge") && !served.contains_key("arc_easy"));
+    // The unranked board is still answered, from the read model.
+    let (stored, reference) = both_ways(&db, &default_query("arc_easy", "acc")).await?;
+    assert_eq!(stored, reference);
     Ok(())
 }

@@ -337,7 +337,7 @@ async fn stale(db: &impl ConnectionTrait) -> ServiceResult<Vec<(StampRow, metric
 }
 
 /// Ranks the changed boards that `pace` says are due, longest unchanged
-/// first, and returns how many it ranked.
+/// first, and returns how many it ranked; fails only when every one failed.
 pub async fn rank_changed(db: &impl ConnectionTrait, pace: Pace) -> ServiceResult<usize> {
     let now = Utc::now();
     let quiet_since = now - TimeDelta::from_std(pace.quiet).unwrap_or_default();
@@ -351,11 +351,28 @@ pub async fn rank_changed(db: &impl ConnectionTrait, pace: Pace) -> ServiceResul
         .collect();
     due.sort_by_key(|(stamp, _)| stamp.refreshed_at);
     due.truncate(pace.batch);
+    // One board that cannot be ranked must not hold up the others, which
+    // would otherwise wait behind it on every pass.
+    let mut ranked = 0;
+    let mut first_failure = None;
     for (stamp, metric) in &due {
-        rank_one(db, stamp, metric).await?;
+        match rank_one(db, stamp, metric).await {
+            Ok(()) => ranked += 1,
+            Err(error) => {
+                tracing::warn!(
+                    task = stamp.task_name,
+                    metric = metric.name,
+                    error = error.log_detail(),
+                    "a board could not be ranked; it is ranked on request"
+                );
+                first_failure.get_or_insert(error);
+            }
+        }
     }
-
-    Ok(due.len())
+    match first_failure {
+        Some(error) if ranked == 0 => Err(error),
+        _ => Ok(ranked),
+    }
 }
 
 /// Ranks one board and stores the result with `stamp`, which was read
@@ -432,14 +449,8 @@ pub async fn keep_ranked(db: DatabaseConnection) -> Infallible {
                 Duration::ZERO
             }
             Err(error) => {
-                match error {
-                    ServiceError::Internal(cause) => {
-                        tracing::warn!(error = %cause, "ranking boards failed; retrying")
-                    }
-                    other => {
-                        tracing::warn!(error = other.message(), "ranking boards failed; retrying")
-                    }
-                }
+                let error = error.log_detail();
+                tracing::warn!(error, "ranking boards failed; retrying");
                 Duration::from_secs(5)
             }
         };
