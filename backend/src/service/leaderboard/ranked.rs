@@ -19,8 +19,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use entity::{leaderboard_board, leaderboard_ranked, metric, ml_model};
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, JoinType, OnConflict, Query};
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
-    PaginatorTrait,
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    FromQueryResult, PaginatorTrait, Statement, TransactionSession, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -338,7 +338,10 @@ async fn stale(db: &impl ConnectionTrait) -> ServiceResult<Vec<(StampRow, metric
 
 /// Ranks the changed boards that `pace` says are due, longest unchanged
 /// first, and returns how many it ranked; fails only when every one failed.
-pub async fn rank_changed(db: &impl ConnectionTrait, pace: Pace) -> ServiceResult<usize> {
+pub async fn rank_changed(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    pace: Pace,
+) -> ServiceResult<usize> {
     let now = Utc::now();
     let quiet_since = now - TimeDelta::from_std(pace.quiet).unwrap_or_default();
     let aged_since = now - TimeDelta::from_std(pace.max_age).unwrap_or_default();
@@ -356,9 +359,17 @@ pub async fn rank_changed(db: &impl ConnectionTrait, pace: Pace) -> ServiceResul
     let mut ranked = 0;
     let mut first_failure = None;
     for (stamp, metric) in &due {
-        match rank_one(db, stamp, metric).await {
-            Ok(()) => ranked += 1,
+        // Each board in a transaction of its own (a savepoint inside a
+        // pass's), so a failed one leaves the others' rankings writable.
+        let board = db.begin().await?;
+        let outcome = rank_one(&board, stamp, metric).await;
+        match outcome {
+            Ok(()) => {
+                board.commit().await?;
+                ranked += 1;
+            }
             Err(error) => {
+                board.rollback().await?;
                 tracing::warn!(
                     task = stamp.task_name,
                     metric = metric.name,
@@ -441,9 +452,9 @@ async fn rank_one(
 pub async fn keep_ranked(db: DatabaseConnection) -> Infallible {
     loop {
         let started = Instant::now();
-        let pause = match rank_changed(&db, Pace::SERVER).await {
-            Ok(0) => Duration::from_millis(500),
-            Ok(boards) => {
+        let pause = match rank_changed_alone(&db, Pace::SERVER).await {
+            Ok(Some(0) | None) => Duration::from_millis(500),
+            Ok(Some(boards)) => {
                 let ms = started.elapsed().as_secs_f64() * 1000.0;
                 tracing::info!(boards, ms, "boards ranked");
                 Duration::ZERO
@@ -456,6 +467,43 @@ pub async fn keep_ranked(db: DatabaseConnection) -> Infallible {
         };
         tokio::time::sleep(pause).await;
     }
+}
+
+/// The advisory lock that makes one ranker at a time work on a PostgreSQL
+/// database (an arbitrary constant: "yardstick ranking").
+pub const RANKER_LOCK: i64 = 0x7961_7264_7261_6e6b;
+
+/// Runs one pass of `rank_changed` unless another server's ranker is in
+/// one on the same database; returns `None` when it is.
+///
+/// On PostgreSQL the pass runs in a transaction holding an advisory lock,
+/// so servers sharing a database do not rank the same boards twice; its
+/// rankings become visible together when it commits. SQLite has one
+/// writer anyway, and a pass held open would keep ingests waiting.
+pub async fn rank_changed_alone(
+    db: &DatabaseConnection,
+    pace: Pace,
+) -> ServiceResult<Option<usize>> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return rank_changed(db, pace).await.map(Some);
+    }
+    let tx = db.begin().await?;
+    let lock = Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_try_advisory_xact_lock($1)",
+        [RANKER_LOCK.into()],
+    );
+    let held = match tx.query_one_raw(lock).await? {
+        Some(row) => row.try_get_by_index::<bool>(0)?,
+        None => false,
+    };
+    if !held {
+        tx.rollback().await?;
+        return Ok(None);
+    }
+    let ranked = rank_changed(&tx, pace).await?;
+    tx.commit().await?;
+    Ok(Some(ranked))
 }
 
 #[cfg(test)]
