@@ -65,7 +65,9 @@ pub enum QuarantineAction {
     },
     /// Ingest the files of open entries again (all of them, or those named).
     Retry {
-        /// Entry ids from `quarantine list`; none means every open entry.
+        /// Entry ids from `quarantine list` (`11` or `#11`); none means
+        /// every open entry.
+        #[arg(value_parser = quarantine_id)]
         ids: Vec<i64>,
         /// Who is retrying, recorded on every ingest event.
         #[arg(long, env = "USER", default_value = "unknown")]
@@ -190,4 +192,34 @@ pub fn locate(relative: &str) -> PathBuf {
         .map(|folder| folder.join(relative))
         .find(|candidate| candidate.exists());
     found.unwrap_or(here)
+}
+
+/// Reads a quarantine entry id as `quarantine list` prints it (`#11`) or bare.
+fn quarantine_id(text: &str) -> Result<i64, String> {
+    let digits = text.strip_prefix('#').unwrap_or(text);
+    digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not an entry id like 11 or #11"))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn quarantine_ids_are_read_as_the_list_prints_them() {
+        let cli = Cli::try_parse_from(["yardstick", "quarantine", "retry", "#11", "12"]);
+        let ids = match cli.map(|cli| cli.command) {
+            Ok(Command::Quarantine {
+                action: QuarantineAction::Retry { ids, .. },
+                ..
+            }) => ids,
+            _ => Vec::new(),
+        };
+        assert_eq!(ids, [11, 12]);
+        let refused = Cli::try_parse_from(["yardstick", "quarantine", "retry", "#x"]);
+        assert!(refused.is_err_and(|e| e.to_string().contains("not an entry id like 11 or #11")));
+    }
 }

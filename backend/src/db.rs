@@ -6,7 +6,7 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbB
 
 /// Connects to `url` without touching the schema.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
-    let mut options = ConnectOptions::new(url.to_string());
+    let mut options = ConnectOptions::new(creating_sqlite_file(url));
     // Statement logging would print every parameter, including uploaded payloads.
     options.sqlx_logging(false);
     if url.starts_with("sqlite:") {
@@ -56,6 +56,17 @@ async fn add_sample_partitions(db: &DatabaseConnection) {
     }
 }
 
+/// Lets a SQLite URL that names no `mode` create its file, as the default
+/// database does: without `mode=rwc` a new file is refused with only
+/// "unable to open database file". Other URLs are returned as they are.
+fn creating_sqlite_file(url: &str) -> String {
+    if !url.starts_with("sqlite:") || url.contains("mode=") {
+        return url.to_string();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}mode=rwc")
+}
+
 /// Hides the password of a database URL, for logs.
 pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -73,6 +84,23 @@ pub fn redact(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sqlite_urls_without_a_mode_create_their_file() {
+        assert_eq!(
+            creating_sqlite_file("sqlite:///tmp/a.db"),
+            "sqlite:///tmp/a.db?mode=rwc"
+        );
+        assert_eq!(
+            creating_sqlite_file("sqlite://a.db?cache=shared"),
+            "sqlite://a.db?cache=shared&mode=rwc"
+        );
+        assert_eq!(
+            creating_sqlite_file("sqlite://a.db?mode=ro"),
+            "sqlite://a.db?mode=ro"
+        );
+        assert_eq!(creating_sqlite_file("postgres://h/d"), "postgres://h/d");
+    }
 
     #[test]
     fn passwords_are_redacted() {

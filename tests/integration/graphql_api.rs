@@ -291,6 +291,21 @@ async fn nested_lists_count_against_the_complexity_limit() -> anyhow::Result<()>
     let page = "{ runs(first: 1000) { edges { node { id model { name } task { name version }
         nShot startedAt projects tags results { metric { name } value stderr } } } } }";
     assert!(graphql(&db, page).await.get("errors").is_none());
+    // A page larger than any allowed is refused with the limit named, however
+    // large; a plain list's `first` costs no more than leaving it out.
+    for first in [1001, 100_000] {
+        let response = graphql(&db, &format!("{{ runs(first: {first}) {{ totalCount }} }}")).await;
+        assert_eq!(
+            response["errors"][0]["message"], "invalid `first`: must be at most 1000",
+            "{response}"
+        );
+    }
+    let board = r#"{ leaderboard(task: "none", metric: "acc") { entries(first: 50000) {
+        rank model { name } } } }"#;
+    assert_eq!(
+        graphql(&db, board).await["errors"][0]["extensions"]["code"],
+        "task_not_found"
+    );
 
     Ok(())
 }

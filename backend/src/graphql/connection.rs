@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ServiceError, ServiceResult};
 use crate::service::keyset::{KeyPart, KeysetPage, KeysetRequest};
-use crate::service::page::{DEFAULT_PAGE, Page, PageRequest};
+use crate::service::page::{DEFAULT_PAGE, MAX_PAGE, Page, PageRequest};
 
 /// The cursor of one edge: its position in the whole list.
 pub type Cursor = OpaqueCursor<u64>;
@@ -143,8 +143,13 @@ const LIST_NODES: usize = 50;
 /// count once per item it may return, `first` items when it takes one, else
 /// [`LIST_NODES`]. Without this, nesting such lists multiplied the work of a
 /// small query past any memory while its complexity stayed low.
+///
+/// A `first` above [`LIST_NODES`] counts as [`LIST_NODES`]: it cannot return
+/// more than leaving `first` out, which returns every item.
 pub fn list_complexity(first: Option<i32>, child_complexity: usize) -> usize {
-    let items = first.map_or(LIST_NODES, |first| usize::try_from(first).unwrap_or(0));
+    let items = first.map_or(LIST_NODES, |first| {
+        usize::try_from(first).unwrap_or(0).min(LIST_NODES)
+    });
     items.saturating_mul(child_complexity).max(1)
 }
 
@@ -159,9 +164,13 @@ pub fn list_take(first: Option<i32>) -> ServiceResult<usize> {
 }
 
 /// The complexity of a connection field: its children count once per node it
-/// may return, so `first: 500` inside `first: 500` is refused.
+/// may return, so `first: 500` inside `first: 500` is refused. A `first`
+/// above the largest page counts as the largest page, so the resolver can
+/// refuse it with the limit named instead of "too complex".
 pub fn page_complexity(first: Option<i32>, child_complexity: usize) -> usize {
-    let nodes = first.map_or(DEFAULT_PAGE, |first| u64::try_from(first).unwrap_or(0));
+    let nodes = first.map_or(DEFAULT_PAGE, |first| {
+        u64::try_from(first).unwrap_or(0).min(MAX_PAGE)
+    });
     usize::try_from(nodes)
         .unwrap_or(usize::MAX)
         .saturating_mul(child_complexity)
