@@ -96,6 +96,14 @@ pub fn n_shot(n_shot: Option<i64>) -> String {
     }
 }
 
+/// Writes the harness that produced a run, with its version when recorded.
+pub fn harness(name: &str, version: Option<&str>) -> String {
+    match version.filter(|v| !v.is_empty()) {
+        Some(version) => format!("{name} {version}"),
+        None => name.to_string(),
+    }
+}
+
 /// Writes a task version; `None` means the source recorded none.
 pub fn version(version: Option<&str>) -> String {
     match version {
@@ -197,6 +205,16 @@ pub fn json_columns(rows: &[serde_json::Value]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_harness_shows_its_version_when_recorded() {
+        assert_eq!(harness("helm", Some("0.5.4")), "helm 0.5.4");
+        assert_eq!(
+            harness("lm-evaluation-harness", None),
+            "lm-evaluation-harness"
+        );
+        assert_eq!(harness("inspect_ai", Some("")), "inspect_ai");
+    }
 
     #[test]
     fn numbers_get_decimals_by_size() {

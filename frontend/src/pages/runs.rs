@@ -160,7 +160,8 @@ pub fn RunsPage() -> impl IntoView {
                                         <td><a href=task_href(&task)>{task.clone()}</a></td>
                                         <td>{format::version(version.as_deref())}</td>
                                         <td>{format::n_shot(run.n_shot)}</td>
-                                        <td>{run.harness_version.clone().unwrap_or_default()}</td>
+                                        <td>{format::harness(&run.harness,
+                                            run.harness_version.as_deref())}</td>
                                         <td>{format::date_time(&run.effective_at)}
                                             {run.truncated.then(|| view! {
                                                 <span class="badge warn">"--limit"</span> })}</td>
