@@ -20,7 +20,7 @@ use serde_json::json;
 use tests::pg;
 
 use super::http::{Auth, start};
-use super::read_model::{assert_composite_equals_the_facts, boards, both_ways};
+use super::read_model::{assert_composite_equals_the_facts, boards, both_ways, rerun_file};
 use super::support::{self, count, options, real_postgres};
 
 async fn metric_row(db: &DatabaseConnection, name: &str) -> anyhow::Result<metric::Model> {
@@ -107,15 +107,7 @@ async fn a_changed_board_is_ranked_on_request_until_ranked_again() -> anyhow::Re
         .remove("arc_easy")
         .context("arc_easy was not ranked")?;
 
-    // The same results under other bytes: new, later runs on arc_easy.
-    let real = support::real(
-        "lm-eval-harness-v0.4-pr2809/results-0.4.3/state-spaces__mamba2-1.3b/\
-         results_2025-03-03T19-09-21.616741.json",
-    );
-    let mut bytes = std::fs::read(&real)?;
-    bytes.extend_from_slice(b"\n\n");
-    let folder = support::scratch_files(&[("rerun.json", &bytes)])?;
-    support::ingest(&db, &[folder.join("rerun.json")], &options()).await?;
+    support::ingest(&db, &[rerun_file()?], &options()).await?;
 
     assert!(
         service(ranked::read(&db, &arc, &acc).await)?.is_empty(),

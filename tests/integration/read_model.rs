@@ -169,18 +169,23 @@ END $$;
 CREATE TRIGGER audit_event_fails BEFORE INSERT ON audit_event
     FOR EACH ROW EXECUTE FUNCTION fail_audit();";
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_failed_ingest_leaves_the_read_model_unchanged() -> anyhow::Result<()> {
-    let (db, _) = real_postgres().await?;
+/// A real results file already stored, under other bytes: ingesting it
+/// stores the same results again as new, later runs (arc_easy among them).
+pub(super) fn rerun_file() -> anyhow::Result<std::path::PathBuf> {
     let real = support::real(
         "lm-eval-harness-v0.4-pr2809/results-0.4.3/state-spaces__mamba2-1.3b/\
          results_2025-03-03T19-09-21.616741.json",
     );
-    // The same results under other bytes: new runs, later than the stored ones.
     let mut bytes = std::fs::read(&real)?;
     bytes.extend_from_slice(b"\n\n");
     let folder = support::scratch_files(&[("rerun.json", &bytes)])?;
-    let file = folder.join("rerun.json");
+    Ok(folder.join("rerun.json"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_ingest_leaves_the_read_model_unchanged() -> anyhow::Result<()> {
+    let (db, _) = real_postgres().await?;
+    let file = rerun_file()?;
     let before = snapshot(&db).await?;
     let runs = count(&db, "SELECT count(*) FROM run").await;
 
