@@ -112,8 +112,8 @@ pub enum TokenRole {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    /// Address to listen on: an IP address or host name, and a port.
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = listen_addr)]
     pub addr: SocketAddr,
     /// Folder of the GraphQL explorer's npm packages [default:
     /// `.tools/explorer/node_modules` in the working directory or the checkout
@@ -202,6 +202,29 @@ fn quarantine_id(text: &str) -> Result<i64, String> {
         .map_err(|_| format!("`{text}` is not an entry id like 11 or #11"))
 }
 
+/// Reads a listening address: `127.0.0.1:8080`, `[::1]:8080` or a host
+/// name with a port (`localhost:8080`), which takes the name's first address.
+fn listen_addr(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    let example = "an address and port like 127.0.0.1:8080 or localhost:8080";
+    if text
+        .rsplit_once(':')
+        .is_none_or(|(_, port)| port.parse::<u16>().is_err())
+    {
+        return Err(format!("`{text}` has no port; expected {example}"));
+    }
+    match std::net::ToSocketAddrs::to_socket_addrs(text) {
+        Ok(mut addrs) => addrs
+            .next()
+            .ok_or_else(|| format!("`{text}` names no address; expected {example}")),
+        Err(error) => Err(format!(
+            "`{text}` cannot be resolved ({error}); expected {example}"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use clap::Parser;
@@ -221,5 +244,15 @@ mod tests {
         assert_eq!(ids, [11, 12]);
         let refused = Cli::try_parse_from(["yardstick", "quarantine", "retry", "#x"]);
         assert!(refused.is_err_and(|e| e.to_string().contains("not an entry id like 11 or #11")));
+    }
+
+    #[test]
+    fn a_host_name_with_a_port_is_a_listening_address() {
+        let addr = |text: &str| listen_addr(text).map(|a| (a.ip().is_loopback(), a.port()));
+        assert_eq!(addr("127.0.0.1:9000"), Ok((true, 9000)));
+        assert_eq!(addr("localhost:9001"), Ok((true, 9001)));
+        assert_eq!(addr("[::1]:9002"), Ok((true, 9002)));
+        let missing_port = listen_addr("localhost").map_err(|e| e.contains("has no port"));
+        assert_eq!(missing_port, Err(true));
     }
 }

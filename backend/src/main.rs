@@ -226,12 +226,12 @@ async fn run_quarantine(database_url: &str, action: QuarantineAction) -> anyhow:
                     .resolved_at
                     .map_or_else(|| "open".to_string(), |_| "resolved".to_string());
                 println!(
-                    "#{} {} {state} error[{}] {} at {}: {}",
+                    "#{} {} {state} error[{}] {}{}: {}",
                     entry.id,
                     entry.quarantined_at.format("%Y-%m-%d %H:%M"),
                     entry.code,
                     entry.source_path,
-                    entry.location,
+                    report::location(&entry.location),
                     entry.message
                 );
             }

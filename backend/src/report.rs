@@ -76,9 +76,21 @@ pub fn outcome_line(path: &str, outcome: &Outcome) -> Option<String> {
         Outcome::Duplicate { of } => Some(format!("skipped {path}: same as {of}")),
         Outcome::Skipped { reason } => Some(format!("skipped {path}: {reason}")),
         Outcome::Rejected(error) => Some(format!(
-            "error[{}] {path}: at {}: {}",
-            error.code, error.path, error.message
+            "error[{}] {path}{}: {}",
+            error.code,
+            location(&error.path),
+            error.message
         )),
+    }
+}
+
+/// Writes where in a file an error is, as `: at <where>` after the file's
+/// name; nothing when the error is about the whole file (`$`, the JSON path
+/// of the document itself).
+pub fn location(path: &str) -> String {
+    match path {
+        "" | "$" => String::new(),
+        path => format!(": at {path}"),
     }
 }
 
@@ -132,4 +144,30 @@ pub fn quality_text(findings: &[crate::service::quality::Finding]) -> String {
         }
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::file_error::{ErrorCode, FileError};
+
+    fn rejected(path: &str) -> Outcome {
+        Outcome::Rejected(FileError {
+            code: ErrorCode::InvalidJson,
+            path: path.into(),
+            message: "The file ends inside a string.".into(),
+        })
+    }
+
+    #[test]
+    fn a_whole_file_error_names_no_place_inside_it() {
+        assert_eq!(
+            outcome_line("a.json", &rejected("$")).as_deref(),
+            Some("error[invalid_json] a.json: The file ends inside a string.")
+        );
+        assert_eq!(
+            outcome_line("a.json", &rejected("$.results")).as_deref(),
+            Some("error[invalid_json] a.json: at $.results: The file ends inside a string.")
+        );
+    }
 }
