@@ -51,6 +51,39 @@ pub fn number(value: f64) -> String {
     format!("{value:.decimals$}")
 }
 
+/// Writes a setting that is a count when whole (lm-eval's sample limit is
+/// `50` items or a `0.1` share): whole values without decimals.
+pub fn setting(value: f64) -> String {
+    if value.is_finite() && value.fract() == 0.0 && value.abs() < 1e15 {
+        grouped(value as i64)
+    } else {
+        number(value)
+    }
+}
+
+/// Writes how many of something there are, with the noun's singular for
+/// one and the digits grouped by thousands: `1 model`, `2,000 models`.
+pub fn count(n: i64, one: &str, many: &str) -> String {
+    let noun = if n == 1 { one } else { many };
+    format!("{} {noun}", grouped(n))
+}
+
+/// Writes an integer with a comma between thousands.
+pub fn grouped(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 /// Writes a value or stderr, naming the non-finite kinds honestly.
 pub fn num(num: Num) -> String {
     if let Some(value) = num.finite() {
@@ -205,6 +238,22 @@ pub fn json_columns(rows: &[serde_json::Value]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_name_one_in_the_singular_and_group_thousands() {
+        assert_eq!(count(1, "model", "models"), "1 model");
+        assert_eq!(count(0, "model", "models"), "0 models");
+        assert_eq!(count(2000, "run", "runs"), "2,000 runs");
+        assert_eq!(grouped(-1_234_567), "-1,234,567");
+        assert_eq!(grouped(999), "999");
+    }
+
+    #[test]
+    fn a_whole_setting_shows_no_decimals() {
+        assert_eq!(setting(50.0), "50");
+        assert_eq!(setting(12000.0), "12,000");
+        assert_eq!(setting(0.1), "0.1000");
+    }
 
     #[test]
     fn a_harness_shows_its_version_when_recorded() {

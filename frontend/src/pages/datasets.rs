@@ -47,7 +47,7 @@ pub fn DatasetsPage() -> impl IntoView {
                             let next = next.map(|cursor| list_href(
                                 "/datasets", search.get_untracked().as_ref(), Some(&cursor)));
                             view! {
-                                <p class="muted">{format!("{} datasets", page.total_count)}</p>
+                                <p class="muted">{format::count(page.total_count, "dataset", "datasets")}</p>
                                 {table(page)}
                                 <Pager href=next />
                             }.into_any()

@@ -52,9 +52,22 @@ struct Row {
     stderr: Num,
     run_id: String,
     date: String,
+    /// Set when the value lies outside the metric's possible range.
+    outside: Option<String>,
+}
+
+/// Says how a value breaks the metric's range (`outside [0, 1]`); `None`
+/// when it is within it, not finite, or the range is unknown.
+fn outside_range(value: Option<f64>, min: Option<f64>, max: Option<f64>) -> Option<String> {
+    let value = value.filter(|v| v.is_finite())?;
+    let below = min.is_some_and(|min| value < min);
+    let above = max.is_some_and(|max| value > max);
+    let bound = |b: Option<f64>, none: &str| b.map_or(none.to_string(), |b| b.to_string());
+    (below || above).then(|| format!("outside [{}, {}]", bound(min, "−∞"), bound(max, "∞")))
 }
 
 fn rows_of(board: &op::LeaderboardLeaderboard) -> Vec<Row> {
+    let (min, max) = (board.metric.range_min, board.metric.range_max);
     let rows = board.entries.iter().map(|entry| Row {
         rank: entry.rank,
         model: entry.model.name.clone(),
@@ -63,6 +76,7 @@ fn rows_of(board: &op::LeaderboardLeaderboard) -> Vec<Row> {
         stderr: Num::new(entry.stderr, Kind::from(&entry.stderr_kind)),
         run_id: entry.run.id.clone(),
         date: entry.run.effective_at.clone(),
+        outside: outside_range(finite_value(entry), min, max),
     });
     rows.collect()
 }
@@ -429,10 +443,10 @@ fn Board(
         .enumerate()
         .map(|(index, choice)| {
             let label = format!(
-                "{} — {} models, {} runs",
+                "{} — {}, {}",
                 choice.label(),
-                choice.models,
-                choice.runs
+                format::count(choice.models, "model", "models"),
+                format::count(choice.runs, "run", "runs")
             );
             view! { <option value=choice.key() selected=index == 0>{label}</option> }
         })
@@ -463,7 +477,11 @@ fn Board(
                     <span class="eyebrow">"Configuration shown"</span>
                     <strong class="config-label" data-test="configuration">{shown.label()}</strong>
                     <span class="muted">
-                        {format!(" — {} models, {} runs", shown.models, shown.runs)}
+                        {format!(
+                            " — {}, {}",
+                            format::count(shown.models, "model", "models"),
+                            format::count(shown.runs, "run", "runs")
+                        )}
                     </span>
                 </div>
                 <div class="field">
@@ -511,6 +529,11 @@ fn row_label(row: &Row) -> String {
     }
 }
 
+/// An entry's value when it is an ordinary number.
+fn finite_value(entry: &op::LeaderboardLeaderboardEntries) -> Option<f64> {
+    Num::new(entry.value, Kind::from(&entry.value_kind)).finite()
+}
+
 fn notices(board: &op::LeaderboardLeaderboard, others: usize) -> impl IntoView + use<> {
     let unranked = (!board.ranked).then(|| {
         let reason = board.unranked_reason.clone().unwrap_or_default();
@@ -533,7 +556,28 @@ fn notices(board: &op::LeaderboardLeaderboard, others: usize) -> impl IntoView +
             </p>
         }
     });
-    view! { {unranked} {truncated} {other} }
+    let (min, max) = (board.metric.range_min, board.metric.range_max);
+    let outside = board
+        .entries
+        .iter()
+        .filter(|entry| outside_range(finite_value(entry), min, max).is_some())
+        .count();
+    let impossible = (outside > 0).then(|| {
+        let values = if outside == 1 {
+            "value lies"
+        } else {
+            "values lie"
+        };
+        view! {
+            <p class="notice warn" role="note">
+                <span aria-hidden="true">"⚠ "</span>
+                {format!("{outside} {values} outside what `{}` can take; those runs are \
+                          marked below and their quality warnings say more.",
+                          board.metric.name)}
+            </p>
+        }
+    });
+    view! { {unranked} {truncated} {other} {impossible} }
 }
 
 /// The ranked entries as a keyboard-usable, sortable table.
@@ -561,6 +605,10 @@ fn Table(
                     .revision
                     .clone()
                     .map(|r| view! { <span class="rev">{r}</span> });
+                let outside = row.outside.clone().map(|note| {
+                    view! { <span class="range-flag"><span aria-hidden="true">" ⚠ "</span>
+                    {note}</span> }
+                });
                 view! {
                     <tr>
                         <td class="num rank">{rank}</td>
@@ -568,7 +616,7 @@ fn Table(
                             <a href=model_href(&row.model)>{row.model.clone()}</a>
                             {revision}
                         </td>
-                        <td class="num value">{value}</td>
+                        <td class="num value">{value}{outside}</td>
                         <td class="num stderr">{stderr}</td>
                         <td><a class="mono" href=run_href(&row.run_id)>
                             {row.run_id.chars().take(8).collect::<String>()}</a></td>
@@ -620,7 +668,24 @@ mod tests {
             stderr: Num::new(None, Kind::Missing),
             run_id: "r".into(),
             date: "2025-01-01".into(),
+            outside: None,
         }
+    }
+
+    #[test]
+    fn values_beyond_the_metric_range_are_named_with_the_range() {
+        let unit = (Some(0.0), Some(1.0));
+        assert_eq!(
+            outside_range(Some(1.7), unit.0, unit.1).as_deref(),
+            Some("outside [0, 1]")
+        );
+        assert_eq!(
+            outside_range(Some(-3.0), Some(0.0), None).as_deref(),
+            Some("outside [0, ∞]")
+        );
+        assert_eq!(outside_range(Some(1.0), unit.0, unit.1), None);
+        assert_eq!(outside_range(Some(f64::NAN), unit.0, unit.1), None);
+        assert_eq!(outside_range(Some(7.0), None, None), None);
     }
 
     #[test]

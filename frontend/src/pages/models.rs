@@ -6,6 +6,7 @@ use crate::api;
 use crate::components::{
     Empty, Loading, Pager, SearchBox, error_fallback, list_href, use_list_query,
 };
+use crate::format;
 use crate::url_state::model_href;
 
 /// The model list, at `/models?search=…&after=…`.
@@ -50,7 +51,7 @@ pub fn ModelsPage() -> impl IntoView {
                                 }
                             }).collect_view();
                             view! {
-                                <p class="muted">{format!("{} models", page.total_count)}</p>
+                                <p class="muted">{format::count(page.total_count, "model", "models")}</p>
                                 <div class="table-wrap">
                                     <table class="data" aria-label="Models">
                                         <thead><tr>

@@ -174,7 +174,7 @@ fn Overview(run: RunPageRun, task: String) -> impl IntoView {
                 <Fact term="Ingested">{format::date_time(&run.ingested_at)}</Fact>
                 <Fact term="Samples">{samples}</Fact>
                 <Fact term="Sample limit">
-                    {or_dash(run.sample_limit.map(format::number))}
+                    {or_dash(run.sample_limit.map(format::setting))}
                 </Fact>
                 <Fact term="Groups">{or_dash(Some(groups))}</Fact>
                 <Fact term="Subtasks">{subtasks}</Fact>

@@ -169,7 +169,7 @@ pub fn RunsPage() -> impl IntoView {
                                 }
                             }).collect_view();
                             view! {
-                                <p class="muted">{format!("{} runs", page.total_count)}</p>
+                                <p class="muted">{format::count(page.total_count, "run", "runs")}</p>
                                 <div class="table-wrap">
                                     <table class="data" aria-label="Runs">
                                         <thead><tr>

@@ -57,7 +57,7 @@ pub fn TasksPage() -> impl IntoView {
                                 }
                             }).collect_view();
                             view! {
-                                <p class="muted">{format!("{} tasks", page.total_count)}</p>
+                                <p class="muted">{format::count(page.total_count, "task", "tasks")}</p>
                                 <div class="table-wrap">
                                     <table class="data" aria-label="Tasks">
                                         <thead><tr>

@@ -6,6 +6,7 @@ use leptos_router::hooks::use_navigate;
 use super::json_table;
 use crate::api;
 use crate::components::{Empty, Loading, Pager, error_fallback};
+use crate::format;
 use crate::url_state::DatasetView;
 
 /// The items of the version the URL names (else `default`).
@@ -99,7 +100,7 @@ fn page_view(
         .map(|item| (vec![item.position.to_string(), item.key], item.content))
         .collect();
     view! {
-        <p class="muted">{format!("{} items", page.total_count)}</p>
+        <p class="muted">{format::count(page.total_count, "item", "items")}</p>
         {json_table("Items", &["#", "Key"], rows)}
         <Pager href=next />
     }
