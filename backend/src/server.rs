@@ -92,6 +92,9 @@ async fn graphql(
         return actix_web::Either::Right(auth::graphql_refusal(&error));
     }
     let request = request.into_inner();
+    if request.query.trim().is_empty() {
+        return actix_web::Either::Right(request_without_query());
+    }
     tracing::debug!(operation = ?request.operation_name, "graphql request");
     let request = request
         .data(loader::loaders(state.db.clone()))
@@ -114,10 +117,40 @@ fn unreadable_request(error: &actix_web::Error) -> HttpResponse {
     HttpResponse::build(status).json(serde_json::json!({
         "data": null,
         "errors": [{
-            "message": format!("the request body is not a GraphQL request: {error}"),
+            "message": format!("the request body is not a GraphQL request: {}", why(error)),
             "extensions": {"code": code},
         }],
     }))
+}
+
+/// Answers a request whose `query` is missing or blank (a misspelt key is
+/// ignored by the parser and leaves it empty) as an unreadable one.
+fn request_without_query() -> HttpResponse {
+    tracing::info!(code = "invalid_request", "graphql request without a query");
+    HttpResponse::BadRequest().json(serde_json::json!({
+        "data": null,
+        "errors": [{
+            "message": format!("the request has no `query` text: {EXPECTED_SHAPE}"),
+            "extensions": {"code": "invalid_request"},
+        }],
+    }))
+}
+
+/// What a GraphQL request body must look like.
+const EXPECTED_SHAPE: &str = "expected a JSON object with a `query` string (and optional \
+    `variables` and `operationName`), or a list of such objects";
+
+/// Says why a body was not a request. The parser's own words are kept when
+/// they point at the fault (a JSON syntax error with its line and column);
+/// for a well-formed body of the wrong shape they only name an internal
+/// type, so the expected shape is said instead.
+fn why(error: &actix_web::Error) -> String {
+    let text = error.to_string();
+    if text.contains("untagged enum") {
+        EXPECTED_SHAPE.to_string()
+    } else {
+        text
+    }
 }
 
 async fn health() -> HttpResponse {

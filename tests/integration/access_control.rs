@@ -393,15 +393,38 @@ async fn other_auth_schemes_and_unreadable_bodies_get_coded_refusals() -> anyhow
         .post(&url)
         .header("content-type", "application/json")
         .body("{\"query\": ");
+    let misspelt = server
+        .client
+        .post(&url)
+        .json(&json!({"querry": "{ datasets { totalCount } }"}));
     let cases = [
-        (basic, StatusCode::UNAUTHORIZED, "unsupported_auth_scheme"),
-        (broken, StatusCode::BAD_REQUEST, "invalid_request"),
+        (
+            basic,
+            StatusCode::UNAUTHORIZED,
+            "unsupported_auth_scheme",
+            "Bearer",
+        ),
+        (
+            broken,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "EOF while parsing",
+        ),
+        (
+            misspelt,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "has no `query` text",
+        ),
     ];
-    for (request, status, code) in cases {
+    for (request, status, code, words) in cases {
         let response = request.send().await?;
         let got = response.status();
         let body: Value = response.json().await?;
         assert_eq!((got, error_code(&body).as_str()), (status, code), "{body}");
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(words), "{message}");
+        assert!(!message.contains("BatchRequest"), "{message}");
     }
     Ok(())
 }

@@ -57,6 +57,16 @@ async fn unknown_names_give_whole_coded_errors() -> anyhow::Result<()> {
         response["errors"][0]["extensions"],
         json!({"code": "invalid_query"})
     );
+    // A syntax error is one sentence with its place, not the parser's diagram.
+    let response = graphql(&db, "{ models { totalCount }").await;
+    let error = &response["errors"][0];
+    assert_eq!(error["extensions"], json!({"code": "invalid_query"}));
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("syntax error at line 1, column 24: expected "),
+        "{message}"
+    );
+    assert!(!message.contains('\n'), "{message}");
 
     Ok(())
 }

@@ -3,7 +3,8 @@
 //! Resolver errors get theirs from `ServiceError`; errors async-graphql raises
 //! itself (syntax, unknown fields, depth and complexity limits, bad argument
 //! types) carry none, so clients could not branch on them. This extension
-//! labels those `invalid_query`.
+//! labels those `invalid_query`, and turns the parser's multi-line source
+//! diagrams into one sentence a client can show.
 
 use std::sync::Arc;
 
@@ -33,7 +34,59 @@ impl Extension for ErrorCodesExtension {
             if extensions.get("code").is_none() {
                 extensions.set("code", Value::from(INVALID_QUERY));
             }
+            if let Some(sentence) = syntax_sentence(&error.message) {
+                error.message = sentence;
+            }
         }
         response
+    }
+}
+
+/// Rewrites the parser's diagram (` --> 1:5`, the source line, a caret,
+/// `= expected name`) as `syntax error at line 1, column 5: expected name`;
+/// `None` for any other message.
+fn syntax_sentence(message: &str) -> Option<String> {
+    let position = message
+        .trim_start()
+        .strip_prefix("-->")?
+        .lines()
+        .next()?
+        .trim();
+    let (line, column) = position.split_once(':')?;
+    let expected = message
+        .lines()
+        .filter_map(|text| text.trim_start().strip_prefix("= "))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let expected = if expected.is_empty() {
+        "the query cannot be parsed".to_string()
+    } else {
+        expected.replace('_', " ")
+    };
+    Some(format!(
+        "syntax error at line {line}, column {column}: {expected}"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::syntax_sentence;
+
+    #[test]
+    fn parser_diagrams_become_one_sentence() {
+        let diagram = " --> 1:3\n  |\n1 | { runs {\n  |   ^---\n  |\n  = expected selection";
+        assert_eq!(
+            syntax_sentence(diagram).as_deref(),
+            Some("syntax error at line 1, column 3: expected selection")
+        );
+        let empty = " --> 1:1\n  |\n1 | \n  | ^---\n  |\n  = expected executable_definition";
+        assert_eq!(
+            syntax_sentence(empty).as_deref(),
+            Some("syntax error at line 1, column 1: expected executable definition")
+        );
+        assert_eq!(
+            syntax_sentence("Unknown field \"x\" on type \"Query\"."),
+            None
+        );
     }
 }
