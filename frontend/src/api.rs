@@ -212,6 +212,12 @@ impl ApiError {
     fn unreachable(error: impl fmt::Display) -> Self {
         Self::new(format!("the API could not be reached: {error}"), "network")
     }
+
+    /// Whether asking again may succeed: the network or the server failed,
+    /// rather than the request itself (a bad address, a missing run).
+    pub fn is_transient(&self) -> bool {
+        matches!(self.code.as_str(), "network" | "internal" | "unknown")
+    }
 }
 
 impl fmt::Display for ApiError {
@@ -522,6 +528,14 @@ pub async fn model_scores(name: String) -> Result<Option<(String, Vec<Score>)>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_network_and_server_failures_are_worth_a_reload() {
+        assert!(ApiError::unreachable("connection refused").is_transient());
+        assert!(ApiError::new("the server failed", "internal").is_transient());
+        assert!(!ApiError::new("no run has this id", "run_not_found").is_transient());
+        assert!(!ApiError::new("bad cursor", "invalid_cursor").is_transient());
+    }
 
     #[test]
     fn a_failed_root_field_beside_good_ones_reports_its_error() {

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::api::{AuditEntry, JSON};
+use crate::api::{ApiError, AuditEntry, JSON};
 use crate::format;
 use crate::sort::{Order, SortBy};
 use crate::url_state::query_string;
@@ -34,6 +34,7 @@ pub fn Empty(#[prop(into)] title: String, children: Children) -> impl IntoView {
 
 /// Shows the errors an `ErrorBoundary` caught: each with its message and code.
 pub fn error_fallback(errors: ArcRwSignal<Errors>) -> impl IntoView {
+    let caught = errors.clone();
     let list = move || {
         errors
             .read()
@@ -41,11 +42,25 @@ pub fn error_fallback(errors: ArcRwSignal<Errors>) -> impl IntoView {
             .map(|(_, error)| view! { <li>{error.to_string()}</li> })
             .collect_view()
     };
+    // A reload repeats the same request: it helps only when the network or
+    // the server failed, not when the address asks for something wrong.
+    let hint = move || {
+        let transient = caught.read().iter().any(|(_, error)| {
+            error
+                .downcast_ref::<ApiError>()
+                .is_none_or(ApiError::is_transient)
+        });
+        if transient {
+            "Reload the page to try again."
+        } else {
+            "Reloading will not help: check the address, or start again from the menu above."
+        }
+    };
     view! {
         <div class="state error" role="alert">
             <h2>"The data could not be loaded"</h2>
             <ul>{list}</ul>
-            <p class="hint">"Reload the page to try again."</p>
+            <p class="hint">{hint}</p>
         </div>
     }
 }
