@@ -3,6 +3,7 @@
 
 use std::io::IsTerminal;
 use std::net::TcpListener;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use backend::config::{
@@ -20,8 +21,40 @@ use clap::Parser;
 use migration::{Migrator, MigratorTrait};
 use tracing_subscriber::EnvFilter;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// Runs the command; a failure prints its causes on one line, never a
+/// backtrace (`RUST_BACKTRACE` is for the program's own faults, which
+/// panic), and exits with status 1.
+fn main() -> ExitCode {
+    let outcome = tokio::runtime::Runtime::new()
+        .context("while starting the async runtime")
+        .and_then(|runtime| runtime.block_on(run()));
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {}", one_line(&error));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Joins an error's causes with `: `, leaving out a cause whose words the
+/// line holds already (database errors repeat their source in their own).
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     // A server logs its lifecycle; the other commands print their own report
     // and log only what needs attention.

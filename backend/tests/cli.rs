@@ -88,6 +88,33 @@ fn ingest_exits_non_zero_and_names_the_problem_when_a_file_is_rejected() {
 }
 
 #[test]
+fn a_failure_prints_one_error_line_without_a_backtrace() {
+    let dir = scratch("cli-failure");
+    std::fs::write(dir.join("not-a-folder"), "").unwrap_or_else(|e| panic!("{e}"));
+    let output = Command::new(env!("CARGO_BIN_EXE_yardstick"))
+        .args(["admin", "list-tokens"])
+        .current_dir(&dir)
+        .env("DATABASE_URL", "sqlite://not-a-folder/yardstick.db")
+        .env("RUST_BACKTRACE", "1")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run yardstick: {e}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].starts_with("error: while opening the database: "),
+        "{stderr}"
+    );
+    assert_eq!(
+        lines[0].matches("unable to open database file").count(),
+        1,
+        "{stderr}"
+    );
+}
+
+#[test]
 fn schema_prints_the_checked_in_sdl() {
     let dir = scratch("cli-schema");
     let output = yardstick(&dir, &["schema"]);
