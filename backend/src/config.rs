@@ -151,6 +151,9 @@ pub struct IngestArgs {
     /// Who is ingesting, recorded on every ingest event.
     #[arg(long, env = "USER", default_value = "unknown")]
     pub actor: String,
+    /// Also list the files that were stored before (the summary counts them).
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,5 +1,7 @@
 //! What `yardstick ingest` shows a person: a progress bar over the files, one
-//! line per file that was not stored (with its reason or error), and a summary.
+//! line per file that was skipped or rejected (with its reason or error), and
+//! a summary. Files stored before are only counted unless asked for: a
+//! re-run over a large folder would otherwise print a line for each.
 
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -8,6 +10,7 @@ use crate::ingest::batch::{Outcome, Progress, Summary};
 /// A terminal progress bar; hidden automatically when output is not a terminal.
 pub struct ProgressReport {
     bar: ProgressBar,
+    list_already_stored: bool,
 }
 
 impl Default for ProgressReport {
@@ -20,7 +23,16 @@ impl ProgressReport {
     /// Creates a bar that is drawn once the number of files is known.
     pub fn new() -> Self {
         let bar = ProgressBar::hidden();
-        Self { bar }
+        Self {
+            bar,
+            list_already_stored: false,
+        }
+    }
+
+    /// Whether files stored before get a line each (`--verbose`).
+    pub fn listing_already_stored(mut self, list: bool) -> Self {
+        self.list_already_stored = list;
+        self
     }
 
     /// Clears the bar and prints the summary.
@@ -57,6 +69,9 @@ impl Progress for ProgressReport {
 
     fn finished(&self, path: &str, outcome: &Outcome) {
         self.bar.inc(1);
+        if matches!(outcome, Outcome::AlreadyStored) && !self.list_already_stored {
+            return;
+        }
         if let Some(line) = outcome_line(path, outcome) {
             self.bar.suspend(|| eprintln!("{line}"));
         }
