@@ -113,25 +113,32 @@ pub fn location(path: &str) -> String {
 pub fn summary_text(summary: &Summary) -> String {
     let dropped = match summary.dropped_rows {
         0 => String::new(),
-        rows => format!(" ({rows} repeated table rows dropped)"),
+        rows => format!(
+            " ({} dropped)",
+            count(rows, "repeated table row", "repeated table rows")
+        ),
     };
     format!(
-        "{} files in {:.2} s: {} stored{dropped}, {} already stored, {} duplicates, \
-         {} skipped, {} rejected; {} runs, {} results and {} samples stored \
-         ({:.1} files/s, {:.0} results/s)",
-        summary.files,
+        "{} in {:.2} s: {} stored{dropped}, {} already stored, {}, {} skipped, {} rejected; \
+         {}, {} and {} stored ({:.1} files/s, {:.0} results/s)",
+        count(summary.files, "file", "files"),
         summary.elapsed.as_secs_f64(),
         summary.stored,
         summary.already_stored,
-        summary.duplicates,
+        count(summary.duplicates, "duplicate", "duplicates"),
         summary.skipped,
         summary.rejected,
-        summary.runs,
-        summary.results,
-        summary.samples,
+        count(summary.runs, "run", "runs"),
+        count(summary.results, "result", "results"),
+        count(summary.samples, "sample", "samples"),
         summary.files_per_second(),
         summary.results_per_second(),
     )
+}
+
+/// Writes a count with its noun, in the singular for one.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Formats `yardstick quality`: counts per rule, then findings per file.

@@ -43,7 +43,7 @@ fn ingest_exits_zero_when_files_are_only_stored_or_skipped() {
     assert!(
         stderr.contains(
             "1 stored, 0 already stored, 0 duplicates, 1 skipped, 0 rejected; \
-                             1 runs, 1 results and 0 samples stored"
+                             1 run, 1 result and 0 samples stored"
         ),
         "{stderr}"
     );
@@ -119,6 +119,37 @@ fn a_failure_prints_one_error_line_without_a_backtrace() {
         1,
         "{stderr}"
     );
+}
+
+#[tokio::test]
+async fn an_ingest_while_another_writer_holds_sqlite_says_so_in_words() {
+    use sea_orm::sqlx::{Connection, SqliteConnection};
+    let dir = scratch("cli-busy");
+    std::fs::write(dir.join("data/good.json"), GOOD).unwrap_or_else(|e| panic!("{e}"));
+    let first = yardstick(&dir, &["ingest", "data"]);
+    assert_eq!(first.status.code(), Some(0), "{:?}", first);
+    // Another writer: an open write transaction on the same file.
+    let url = format!("sqlite://{}", dir.join("yardstick.db").display());
+    let mut writer = SqliteConnection::connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    for statement in ["BEGIN IMMEDIATE", "CREATE TABLE held (x integer)"] {
+        sea_orm::sqlx::query(statement)
+            .execute(&mut writer)
+            .await
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+    let other = GOOD.replace("good-model", "other-model");
+    std::fs::write(dir.join("data/other.json"), other).unwrap_or_else(|e| panic!("{e}"));
+
+    let output = yardstick(&dir, &["ingest", "data"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: the SQLite database is busy: another program"),
+        "{stderr}"
+    );
+    drop(writer);
 }
 
 #[test]

@@ -200,8 +200,27 @@ pub async fn ingest_paths(
 /// Why a whole ingest stopped: the database failed, not a file.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
+    /// Another writer holds the SQLite file; said in words, because
+    /// SQLite's own ("database is locked") does not say what to do.
+    #[error(
+        "the SQLite database is busy: another program (a running `yardstick serve`, or a \
+         second ingest) is writing to it, and SQLite takes one writer at a time; the file \
+         being stored was not kept, so run the ingest again once the other writer is done, \
+         or use PostgreSQL (DATABASE_URL) for writers at the same time"
+    )]
+    Busy(#[source] DbErr),
     #[error("database error while ingesting: {0}")]
-    Database(#[from] DbErr),
+    Database(#[source] DbErr),
+}
+
+impl From<DbErr> for IngestError {
+    fn from(error: DbErr) -> Self {
+        if sqlite_busy(&error) {
+            Self::Busy(error)
+        } else {
+            Self::Database(error)
+        }
+    }
 }
 
 async fn ingest_file(
@@ -438,11 +457,15 @@ fn stored_or_rejected(result: Result<Stored, DbErr>, source_path: &str) -> Resul
 /// Tells a database that is unreachable or busy (which ends the ingest) from
 /// one that refused this file's content (which rejects only the file).
 fn is_unavailable(error: &DbErr) -> bool {
-    // SQLite reports another writer holding the file as SQLITE_BUSY (5) or
-    // SQLITE_LOCKED (6); retrying the next file would fail the same way.
+    matches!(error, DbErr::Conn(_) | DbErr::ConnectionAcquire(_)) || sqlite_busy(error)
+}
+
+/// Whether SQLite refused because another writer holds the file:
+/// SQLITE_BUSY (5) or SQLITE_LOCKED (6). Retrying the next file would fail
+/// the same way.
+fn sqlite_busy(error: &DbErr) -> bool {
     const SQLITE_BUSY_OR_LOCKED: [&str; 2] = ["5", "6"];
     match error {
-        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => true,
         DbErr::Exec(RuntimeErr::SqlxError(sqlx_error))
         | DbErr::Query(RuntimeErr::SqlxError(sqlx_error)) => sqlx_error
             .as_database_error()
