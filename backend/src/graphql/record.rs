@@ -57,7 +57,8 @@ pub struct RecordResultInput {
     pub value: Option<f64>,
     /// Leave out for an ordinary number.
     pub value_kind: Option<NumberKind>,
-    /// The standard error; leaving it and `stderrKind` out means `MISSING`.
+    /// The standard error, 0 or more; leaving it and `stderrKind` out means
+    /// `MISSING`.
     pub stderr: Option<f64>,
     pub stderr_kind: Option<NumberKind>,
     /// Whether larger values are better. Used only while the metric's

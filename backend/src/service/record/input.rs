@@ -297,6 +297,7 @@ fn result(value: &NewResult, path: &str) -> ServiceResult<ParsedResult> {
     let measured_value = measured(value.value, value.value_kind, None)
         .map_err(|reason| ServiceError::invalid_element(format!("{path}.value"), reason))?;
     let stderr = measured(value.stderr, value.stderr_kind, Some(Measured::Missing))
+        .and_then(never_negative)
         .map_err(|reason| ServiceError::invalid_element(format!("{path}.stderr"), reason))?;
 
     Ok(ParsedResult {
@@ -338,6 +339,20 @@ fn measured(
         (None, Some(NumberKind::NotAvailable)) => Ok(Measured::NotAvailable),
         (None, Some(NumberKind::Missing)) => Ok(Measured::Missing),
         (None, None) => absent.ok_or_else(|| "give a number, or null with its kind".into()),
+    }
+}
+
+/// Refuses a negative standard error: a spread is never below zero, and a
+/// stored one would give every interval built from it a negative width.
+fn never_negative(stderr: Measured) -> Result<Measured, String> {
+    match stderr {
+        Measured::Present(Number::Finite(value)) if value < 0.0 => Err(format!(
+            "`{value}` is negative; a standard error is 0 or more"
+        )),
+        Measured::Present(Number::NegativeInfinity) => {
+            Err("a standard error cannot be negative infinity".into())
+        }
+        other => Ok(other),
     }
 }
 
@@ -448,6 +463,27 @@ mod tests {
         assert_eq!(result.filter, "none");
         assert_eq!(prepared.model.alias_key, "llama-7b-0004");
         assert_eq!(prepared.attachments.tags, ["family:llama", "size:3-10b"]);
+    }
+
+    #[test]
+    fn a_negative_stderr_is_refused_where_it_is() {
+        let mut negative = run();
+        negative.results.push(NewResult {
+            metric: "acc_norm".into(),
+            ..acc(0.5, -0.5)
+        });
+        assert_eq!(
+            error_of(prepare(2, negative)),
+            (
+                "runs[2].results[1].stderr".into(),
+                "invalid `runs[2].results[1].stderr`: `-0.5` is negative; a standard error \
+                 is 0 or more"
+                    .into()
+            )
+        );
+        let mut zero = run();
+        zero.results[0].stderr = Some(0.0);
+        assert_eq!(error_of(prepare(0, zero)).1, "accepted");
     }
 
     #[test]
