@@ -137,10 +137,12 @@ pub fn harness(name: &str, version: Option<&str>) -> String {
     }
 }
 
-/// Writes a task version; `None` means the source recorded none.
+/// Writes a task version as the source spelled it (`version 0`,
+/// `version v1.5`): a `v` added here would be copied into `recordRuns` and
+/// start a configuration of its own. `None` means the source recorded none.
 pub fn version(version: Option<&str>) -> String {
     match version {
-        Some(version) => format!("v{version}"),
+        Some(version) => format!("version {version}"),
         None => "no version".into(),
     }
 }
@@ -309,7 +311,8 @@ mod tests {
     fn configurations_read_plainly() {
         assert_eq!(n_shot(Some(5)), "5-shot");
         assert_eq!(n_shot(None), "n-shot not recorded");
-        assert_eq!(version(Some("1")), "v1");
+        assert_eq!(version(Some("1")), "version 1");
+        assert_eq!(version(Some("v0")), "version v0");
         assert_eq!(version(None), "no version");
         assert_eq!(signed(-0.25), "−0.2500");
         assert_eq!(signed(0.25), "+0.2500");

@@ -67,7 +67,7 @@ async fn browse(client: &Client, base: &str, entries: &[Value]) -> anyhow::Resul
         .goto(&format!("{base}/leaderboard?task=arc_easy&metric=acc"))
         .await?;
     let configuration = text_of(client, "[data-test=configuration]").await?;
-    assert_eq!(configuration, "v0 · 0-shot · filter none");
+    assert_eq!(configuration, "version 0 · 0-shot · filter none");
     let rows = client.find_all(Locator::Css("table.data tbody tr")).await?;
     assert_eq!(rows.len(), entries.len(), "one table row per API entry");
     assert_eq!(

@@ -543,16 +543,21 @@ fn notices(board: &op::LeaderboardLeaderboard, others: usize) -> impl IntoView +
         let count = board.truncated_runs;
         view! {
             <p class="notice" role="note">
-                {format!("{count} run(s) cut short by --limit are left out; \
-                          they are never ranked.")}
+                {format!("{} cut short by --limit {} left out; such runs are never ranked.",
+                         format::count(count, "run", "runs"),
+                         if count == 1 { "is" } else { "are" })}
             </p>
         }
     });
     let other = (others > 0).then(|| {
+        let configurations =
+            format::count(others as i64, "other configuration", "other configurations");
         view! {
             <p class="notice" role="note">
-                {format!("{others} other configuration(s) have results; their values are not \
-                          comparable with these and are not mixed in.")}
+                {format!("{} {} results; their values are not comparable with these and \
+                          are not mixed in.",
+                         configurations,
+                         if others == 1 { "has" } else { "have" })}
             </p>
         }
     });

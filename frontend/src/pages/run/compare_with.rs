@@ -115,7 +115,7 @@ mod tests {
         };
         assert_eq!(
             choice_label(&run),
-            "EleutherAI/pythia-160m @ step1000 · v1 · 0-shot · 2024-08-21 · 50 samples"
+            "EleutherAI/pythia-160m @ step1000 · version 1 · 0-shot · 2024-08-21 · 50 samples"
         );
     }
 }
