@@ -133,13 +133,24 @@ async fn run_migrate(database_url: &str, action: MigrateAction) -> anyhow::Resul
         }
         MigrateAction::Down { steps, yes: false } => {
             anyhow::bail!(
-                "rolling back {steps} migration(s) drops their tables and every row in them; \
-                 run again with --yes to confirm"
+                "rolling back {} drops {} tables and every row in them; run again with \
+                 --yes to confirm",
+                if steps == 1 {
+                    "1 migration".to_string()
+                } else {
+                    format!("{steps} migrations")
+                },
+                if steps == 1 { "its" } else { "their" }
             );
         }
         MigrateAction::Down { steps, yes: true } => {
             Migrator::down(&db, Some(steps)).await?;
-            println!("rolled back {steps} migration(s)");
+            let migrations = if steps == 1 {
+                "migration"
+            } else {
+                "migrations"
+            };
+            println!("rolled back {steps} {migrations}");
         }
         MigrateAction::Status => {
             for migration in Migrator::get_migration_with_status(&db).await? {
