@@ -2,10 +2,27 @@
 //! up to date.
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use std::time::Duration;
+
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr,
+};
+
+/// How long the first connection to PostgreSQL may take.
+const FIRST_CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connects to `url` without touching the schema.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    if !(url.starts_with("sqlite:") || url.starts_with("postgres")) {
+        return Err(DbErr::Custom(format!(
+            "`{}` is not a database URL: write sqlite://FILE for a SQLite file (created when \
+             missing) or postgres://USER@HOST:PORT/DATABASE",
+            redact(url)
+        )));
+    }
+    if url.starts_with("postgres") {
+        first_connection(url).await?;
+    }
     let mut options = ConnectOptions::new(creating_sqlite_file(url));
     // Statement logging would print every parameter, including uploaded payloads.
     options.sqlx_logging(false);
@@ -15,6 +32,23 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         options.max_connections(1);
     }
     Database::connect(options).await
+}
+
+/// Opens and closes one PostgreSQL connection. The pool retries a refused
+/// connection until its acquire timeout (30 s) and then reports only "pool
+/// timed out", which hides why; one plain attempt fails at once and says it
+/// (connection refused, unknown database, authentication failed).
+async fn first_connection(url: &str) -> Result<(), DbErr> {
+    use sea_orm::sqlx::{Connection, PgConnection};
+    let refused = |error: sea_orm::sqlx::Error| DbErr::Conn(RuntimeErr::SqlxError(error.into()));
+    match tokio::time::timeout(FIRST_CONNECTION_TIMEOUT, PgConnection::connect(url)).await {
+        Ok(Ok(connection)) => connection.close().await.map_err(refused),
+        Ok(Err(error)) => Err(refused(error)),
+        Err(_) => Err(DbErr::Conn(RuntimeErr::Internal(format!(
+            "PostgreSQL did not answer within {} s",
+            FIRST_CONNECTION_TIMEOUT.as_secs()
+        )))),
+    }
 }
 
 /// Connects to `url` and applies every pending migration.

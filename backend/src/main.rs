@@ -89,7 +89,7 @@ async fn run_serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         TcpListener::bind(args.addr).with_context(|| format!("while binding {}", args.addr))?;
     let db = db::connect_and_migrate(database_url)
         .await
-        .context("while opening the database")?;
+        .with_context(|| format!("while opening the database {}", db::redact(database_url)))?;
     let explorer = args
         .explorer_dir
         .unwrap_or_else(|| locate(".tools/explorer/node_modules"));
@@ -103,7 +103,7 @@ async fn run_serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
 async fn run_ingest(database_url: &str, args: IngestArgs) -> anyhow::Result<()> {
     let db = db::connect_and_migrate(database_url)
         .await
-        .context("while opening the database")?;
+        .with_context(|| format!("while opening the database {}", db::redact(database_url)))?;
     let options = IngestOptions {
         model: args.model,
         attachments: Attachments {
@@ -125,7 +125,7 @@ async fn run_ingest(database_url: &str, args: IngestArgs) -> anyhow::Result<()> 
 async fn run_migrate(database_url: &str, action: MigrateAction) -> anyhow::Result<()> {
     let db = db::connect(database_url)
         .await
-        .context("while opening the database")?;
+        .with_context(|| format!("while opening the database {}", db::redact(database_url)))?;
     match action {
         MigrateAction::Up => {
             Migrator::up(&db, None).await?;
@@ -168,7 +168,7 @@ async fn run_migrate(database_url: &str, action: MigrateAction) -> anyhow::Resul
 async fn run_admin(database_url: &str, action: AdminAction) -> anyhow::Result<()> {
     let db = db::connect_and_migrate(database_url)
         .await
-        .context("while opening the database")?;
+        .with_context(|| format!("while opening the database {}", db::redact(database_url)))?;
     match action {
         AdminAction::CreateToken { name, role, actor } => {
             let role = match role {
@@ -221,7 +221,7 @@ async fn run_quality(
 ) -> anyhow::Result<()> {
     let db = db::connect_and_migrate(database_url)
         .await
-        .context("while opening the database")?;
+        .with_context(|| format!("while opening the database {}", db::redact(database_url)))?;
     let findings = quality::check(&db, run)
         .await
         .map_err(|error| anyhow::anyhow!(error.message()))?;
@@ -252,7 +252,7 @@ async fn run_quality(
 async fn run_quarantine(database_url: &str, action: QuarantineAction) -> anyhow::Result<()> {
     let db = db::connect_and_migrate(database_url)
         .await
-        .context("while opening the database")?;
+        .with_context(|| format!("while opening the database {}", db::redact(database_url)))?;
     match action {
         QuarantineAction::List { all } => {
             let request = PageRequest {

@@ -121,6 +121,31 @@ fn a_failure_prints_one_error_line_without_a_backtrace() {
     );
 }
 
+#[test]
+fn a_database_that_cannot_be_reached_or_named_says_why_at_once() {
+    let dir = scratch("cli-unreachable");
+    let cases = [
+        // Nothing listens on port 1 of loopback: refused at once, not after
+        // the pool's 30 s, and said so.
+        ("postgres://nobody:secret@127.0.0.1:1/db", "Connection refused"),
+        ("yardstick.db", "is not a database URL: write sqlite://FILE"),
+    ];
+    for (url, words) in cases {
+        let output = Command::new(env!("CARGO_BIN_EXE_yardstick"))
+            .args(["admin", "list-tokens"])
+            .current_dir(&dir)
+            .env("DATABASE_URL", url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run yardstick: {e}"));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(words), "{stderr}");
+        assert!(!stderr.contains("secret"), "the password is hidden: {stderr}");
+        assert!(!stderr.contains("pool timed out"), "{stderr}");
+    }
+}
+
 #[tokio::test]
 async fn an_ingest_while_another_writer_holds_sqlite_says_so_in_words() {
     use sea_orm::sqlx::{Connection, SqliteConnection};
