@@ -127,7 +127,10 @@ fn a_database_that_cannot_be_reached_or_named_says_why_at_once() {
     let cases = [
         // Nothing listens on port 1 of loopback: refused at once, not after
         // the pool's 30 s, and said so.
-        ("postgres://nobody:secret@127.0.0.1:1/db", "Connection refused"),
+        (
+            "postgres://nobody:secret@127.0.0.1:1/db",
+            "Connection refused",
+        ),
         ("yardstick.db", "is not a database URL: write sqlite://FILE"),
     ];
     for (url, words) in cases {
@@ -141,7 +144,10 @@ fn a_database_that_cannot_be_reached_or_named_says_why_at_once() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(1), "{stderr}");
         assert!(stderr.contains(words), "{stderr}");
-        assert!(!stderr.contains("secret"), "the password is hidden: {stderr}");
+        assert!(
+            !stderr.contains("secret"),
+            "the password is hidden: {stderr}"
+        );
         assert!(!stderr.contains("pool timed out"), "{stderr}");
     }
 }

@@ -36,6 +36,8 @@ impl Extension for ErrorCodesExtension {
             }
             if let Some(sentence) = syntax_sentence(&error.message) {
                 error.message = sentence;
+            } else if let Some(sentence) = uuid_sentence(&error.message) {
+                error.message = sentence;
             }
         }
         response
@@ -68,9 +70,30 @@ fn syntax_sentence(message: &str) -> Option<String> {
     ))
 }
 
+/// Rewrites the scalar parser's `Failed to parse "UUID": invalid character:
+/// found `n` at 0` as a sentence that says what an id looks like.
+fn uuid_sentence(message: &str) -> Option<String> {
+    let detail = message.strip_prefix("Failed to parse \"UUID\": ")?;
+    Some(format!(
+        "not a valid id ({detail}): ids are UUIDs like 0f8fad5b-d9cb-469f-a165-70867728950e"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::syntax_sentence;
+    use super::{syntax_sentence, uuid_sentence};
+
+    #[test]
+    fn a_malformed_id_says_what_an_id_looks_like() {
+        assert_eq!(
+            uuid_sentence("Failed to parse \"UUID\": invalid character: found `n` at 0").as_deref(),
+            Some(
+                "not a valid id (invalid character: found `n` at 0): ids are UUIDs like \
+                 0f8fad5b-d9cb-469f-a165-70867728950e"
+            )
+        );
+        assert_eq!(uuid_sentence("Failed to parse \"Int\": too big"), None);
+    }
 
     #[test]
     fn parser_diagrams_become_one_sentence() {
