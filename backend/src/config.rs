@@ -151,7 +151,8 @@ pub struct IngestArgs {
     /// Who is ingesting, recorded on every ingest event.
     #[arg(long, env = "USER", default_value = "unknown")]
     pub actor: String,
-    /// Also list the files that were stored before (the summary counts them).
+    /// List every file stored before or skipped (otherwise the summary
+    /// counts the former and skips sharing a reason share a line).
     #[arg(long, short)]
     pub verbose: bool,
 }

@@ -113,7 +113,7 @@ async fn run_ingest(database_url: &str, args: IngestArgs) -> anyhow::Result<()> 
         },
         actor: args.actor,
     };
-    let progress = report::ProgressReport::new().listing_already_stored(args.verbose);
+    let progress = report::ProgressReport::new().listing_every_file(args.verbose);
     let summary = ingest_paths(&db, &args.paths, &options, &progress).await?;
     progress.finish(&summary);
     if summary.rejected > 0 {

@@ -1,7 +1,11 @@
 //! What `yardstick ingest` shows a person: a progress bar over the files, one
-//! line per file that was skipped or rejected (with its reason or error), and
-//! a summary. Files stored before are only counted unless asked for: a
-//! re-run over a large folder would otherwise print a line for each.
+//! line per rejected file (with its error), the skipped files by reason, and
+//! a summary. Files stored before are only counted, and skips sharing a
+//! reason (the nine files of each HELM run folder read with its `stats.json`)
+//! are one line, unless `--verbose` asks for every file: a re-run over a
+//! large folder would otherwise print a line for each.
+
+use std::sync::Mutex;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -10,7 +14,10 @@ use crate::ingest::batch::{Outcome, Progress, Summary};
 /// A terminal progress bar; hidden automatically when output is not a terminal.
 pub struct ProgressReport {
     bar: ProgressBar,
-    list_already_stored: bool,
+    verbose: bool,
+    /// Skipped files by reason, in the order the reasons were first met;
+    /// printed at the end when not `verbose`.
+    skipped: Mutex<Vec<(String, Vec<String>)>>,
 }
 
 impl Default for ProgressReport {
@@ -25,19 +32,25 @@ impl ProgressReport {
         let bar = ProgressBar::hidden();
         Self {
             bar,
-            list_already_stored: false,
+            verbose: false,
+            skipped: Mutex::new(Vec::new()),
         }
     }
 
-    /// Whether files stored before get a line each (`--verbose`).
-    pub fn listing_already_stored(mut self, list: bool) -> Self {
-        self.list_already_stored = list;
+    /// Whether every file stored before or skipped gets a line of its own
+    /// (`--verbose`).
+    pub fn listing_every_file(mut self, verbose: bool) -> Self {
+        self.verbose = verbose;
         self
     }
 
-    /// Clears the bar and prints the summary.
+    /// Clears the bar and prints the skipped files by reason, then the summary.
     pub fn finish(&self, summary: &Summary) {
         self.bar.finish_and_clear();
+        let skipped = self.skipped.lock().map(|mut s| std::mem::take(&mut *s));
+        for (reason, paths) in skipped.unwrap_or_default() {
+            eprintln!("{}", skipped_line(&reason, &paths));
+        }
         eprintln!("{}", summary_text(summary));
         tracing::debug!(
             files = summary.files,
@@ -69,8 +82,20 @@ impl Progress for ProgressReport {
 
     fn finished(&self, path: &str, outcome: &Outcome) {
         self.bar.inc(1);
-        if matches!(outcome, Outcome::AlreadyStored) && !self.list_already_stored {
-            return;
+        if !self.verbose {
+            match outcome {
+                Outcome::AlreadyStored => return,
+                Outcome::Skipped { reason } => {
+                    if let Ok(mut skipped) = self.skipped.lock() {
+                        match skipped.iter_mut().find(|(known, _)| known == reason) {
+                            Some((_, paths)) => paths.push(path.to_string()),
+                            None => skipped.push((reason.clone(), vec![path.to_string()])),
+                        }
+                    }
+                    return;
+                }
+                _ => {}
+            }
         }
         if let Some(line) = outcome_line(path, outcome) {
             self.bar.suspend(|| eprintln!("{line}"));
@@ -96,6 +121,19 @@ pub fn outcome_line(path: &str, outcome: &Outcome) -> Option<String> {
             location(&error.path),
             error.message
         )),
+    }
+}
+
+/// Writes the line of the files skipped for one reason: the file itself
+/// when it is alone, else how many and the first of them.
+fn skipped_line(reason: &str, paths: &[String]) -> String {
+    match paths {
+        [path] => format!("skipped {path}: {reason}"),
+        [first, ..] => format!(
+            "skipped {} files: {reason} (the first: {first}; --verbose lists them)",
+            paths.len()
+        ),
+        [] => String::new(),
     }
 }
 
@@ -179,6 +217,42 @@ mod tests {
             path: path.into(),
             message: "The file ends inside a string.".into(),
         })
+    }
+
+    #[test]
+    fn files_skipped_for_one_reason_share_a_line() {
+        let one = ["a/stats.json".to_string()];
+        assert_eq!(skipped_line("HELM", &one), "skipped a/stats.json: HELM");
+        let two = ["a/x.json".to_string(), "b/x.json".to_string()];
+        assert_eq!(
+            skipped_line("HELM", &two),
+            "skipped 2 files: HELM (the first: a/x.json; --verbose lists them)"
+        );
+    }
+
+    #[test]
+    fn skips_are_kept_by_reason_unless_every_file_is_asked_for() {
+        let skip = |reason: &str| Outcome::Skipped {
+            reason: reason.into(),
+        };
+        let report = ProgressReport::new();
+        report.finished("a/x.json", &skip("read with stats.json"));
+        report.finished("notes.md", &skip("documentation"));
+        report.finished("b/x.json", &skip("read with stats.json"));
+        let kept = report.skipped.lock().map(|s| s.clone()).unwrap_or_default();
+        assert_eq!(
+            kept,
+            [
+                (
+                    "read with stats.json".into(),
+                    vec!["a/x.json".into(), "b/x.json".into()]
+                ),
+                ("documentation".into(), vec!["notes.md".into()]),
+            ]
+        );
+        let verbose = ProgressReport::new().listing_every_file(true);
+        verbose.finished("a/x.json", &skip("read with stats.json"));
+        assert!(verbose.skipped.lock().is_ok_and(|s| s.is_empty()));
     }
 
     #[test]

@@ -52,7 +52,9 @@ pub(super) async fn store(
     let detail = dropped_detail(&table.dropped);
     if !table.dropped.is_empty() {
         let identical = table.dropped.iter().filter(|row| row.identical).count();
-        tracing::warn!(
+        // Reported to whoever ingests (the outcome says so), so not a warning
+        // for the operator.
+        tracing::info!(
             file = source_path,
             rows = table.dropped.len(),
             identical,
