@@ -68,7 +68,9 @@ async fn unknown_names_give_whole_coded_errors() -> anyhow::Result<()> {
     );
     assert!(!message.contains('\n'), "{message}");
     let response = graphql(&db, r#"{ run(id: "not-a-uuid") { id } }"#).await;
-    let message = response["errors"][0]["message"].as_str().unwrap_or_default();
+    let message = response["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
     assert!(message.starts_with("not a valid id ("), "{message}");
 
     Ok(())
