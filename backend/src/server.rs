@@ -146,10 +146,14 @@ const EXPECTED_SHAPE: &str = "expected a JSON object with a `query` string (and 
 /// type, so the expected shape is said instead.
 fn why(error: &actix_web::Error) -> String {
     let text = error.to_string();
+    let text = text.strip_prefix("Invalid request: ").unwrap_or(&text);
     if text.contains("untagged enum") {
         EXPECTED_SHAPE.to_string()
+    } else if text.contains(" at line ") && text.contains(" column ") {
+        // serde_json's syntax errors end with their place in the body.
+        format!("it is not valid JSON ({text})")
     } else {
-        text
+        text.to_string()
     }
 }
 

@@ -408,7 +408,7 @@ async fn other_auth_schemes_and_unreadable_bodies_get_coded_refusals() -> anyhow
             broken,
             StatusCode::BAD_REQUEST,
             "invalid_request",
-            "EOF while parsing",
+            "not valid JSON (EOF while parsing",
         ),
         (
             misspelt,

@@ -14,7 +14,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
 use tests::pg;
 
-use super::support::{count, data, ingest, options};
+use super::support::{count, data, graphql, ingest, options};
 
 const ASDIV: &str =
     "lm-eval-harness-v0.4-samples/pr2236-asdiv/meta-llama__Meta-Llama-3-8B-Instruct";
@@ -308,6 +308,21 @@ async fn two_runs_are_compared_item_by_item() -> anyhow::Result<()> {
                    {"docId": 0, "firstCorrect": true, "secondCorrect": false},
                    {"docId": 1, "firstCorrect": true, "secondCorrect": false},
                    {"docId": 30, "firstCorrect": false, "secondCorrect": true}]})
+    );
+    // More differences than a page holds is an argument out of range, coded
+    // and named like every other `first`.
+    let too_many = graphql(
+        &db,
+        &format!(
+            r#"{{ compareSamples(first: "{original}", second: "{edited}") {{
+            differences(first: 501) {{ docId }} }} }}"#
+        ),
+    )
+    .await;
+    assert_eq!(
+        too_many["errors"][0]["extensions"],
+        json!({"code": "invalid_argument", "field": "first"}),
+        "{too_many}"
     );
     let _ = std::fs::remove_dir_all(copy);
     Ok(())

@@ -8,8 +8,12 @@ use uuid::Uuid;
 
 use super::stats::Interval;
 use super::types::NumberKind;
+use crate::error::ServiceError;
 use crate::service::samples::{self, ItemComparison, ItemDifference};
 use crate::service::stats;
+
+/// Differences listed per comparison at most: the web app's page of them.
+const MAX_DIFFERENCES: usize = 500;
 
 /// Which samples to list; every field narrows, fields left out do not.
 #[derive(InputObject, Default)]
@@ -213,18 +217,25 @@ impl SampleComparison {
         })
     }
 
-    /// Shared items scored differently, in the first run's order.
+    /// Shared items scored differently, in the first run's order; `first`
+    /// is at most 500.
     async fn differences(
         &self,
-        #[graphql(default = 50, validator(minimum = 0, maximum = 500))] first: i32,
-    ) -> Vec<SampleDifference> {
-        let first = usize::try_from(first).unwrap_or(0);
-        self.0
+        #[graphql(default = 50)] first: i32,
+    ) -> async_graphql::Result<Vec<SampleDifference>> {
+        let first = usize::try_from(first)
+            .ok()
+            .filter(|&first| first <= MAX_DIFFERENCES)
+            .ok_or_else(|| {
+                ServiceError::invalid("first", format!("must be between 0 and {MAX_DIFFERENCES}"))
+            })?;
+        Ok(self
+            .0
             .differences
             .iter()
             .take(first)
             .map(SampleDifference::from)
-            .collect()
+            .collect())
     }
 
     /// How many shared items differ in total.
