@@ -37,13 +37,15 @@ impl Num {
 }
 
 /// Writes a finite number with as many decimals as its size deserves.
+/// Scores between 0 and 10 all get four, so a column of them lines up
+/// (`1.0000` above `0.7534`, not `1.000`).
 pub fn number(value: f64) -> String {
     let magnitude = value.abs();
     let decimals = if magnitude >= 1000.0 {
         1
     } else if magnitude >= 100.0 {
         2
-    } else if magnitude >= 1.0 {
+    } else if magnitude >= 10.0 {
         3
     } else {
         4
@@ -270,7 +272,9 @@ mod tests {
     #[test]
     fn numbers_get_decimals_by_size() {
         assert_eq!(number(0.753367), "0.7534");
-        assert_eq!(number(4.80094), "4.801");
+        assert_eq!(number(4.80094), "4.8009");
+        assert_eq!(number(1.0), "1.0000");
+        assert_eq!(number(24.80094), "24.801");
         assert_eq!(number(138.45021), "138.45");
         assert_eq!(number(12345.67), "12345.7");
     }

@@ -128,7 +128,7 @@ async fn samples_tab(step: Step<'_>) -> anyhow::Result<()> {
         .unwrap_or_default();
     assert_eq!(row[0], "0\ndoc 0", "position and doc id");
     assert_eq!(row[2], target);
-    assert_eq!(row[4..6], ["1.000", "✓ right"], "score and verdict");
+    assert_eq!(row[4..6], ["1.0000", "✓ right"], "score and verdict");
     screenshot(client, "samples").await?;
 
     // The verdict filter goes into the URL and starts from the first page.
