@@ -78,6 +78,25 @@ async fn recorded_runs_keep_every_value_exactly() -> anyhow::Result<()> {
     assert_eq!(run["finishedAt"], json!("2025-01-01T00:48:51.475+00:00"));
     assert_eq!(run["effectiveAt"], run["startedAt"]);
     assert_eq!(run["projects"], json!([first.project]));
+    // A board that exists but matches nothing says which part found nothing.
+    let board = "query($task: String!, $nShot: Int) {
+        leaderboard(task: $task, metric: \"acc\", nShot: $nShot) {
+            emptyReason otherConfigurations { nShot } } }";
+    for (n_shot, reason) in [
+        (Value::Null, Value::Null),
+        (
+            json!(99),
+            json!(format!(
+                "no run of `{}` matches the configuration asked for; 1 other \
+                 configuration has results for `acc` (see `otherConfigurations`)",
+                first.task
+            )),
+        ),
+    ] {
+        let variables = json!({ "task": first.task, "nShot": n_shot });
+        let (_, body) = server.graphql(&auth, board, variables).await?;
+        assert_eq!(body["data"]["leaderboard"]["emptyReason"], reason, "{body}");
+    }
     assert_eq!(run["tags"], json!(["family:llama", "size_bucket:<3b"]));
     let path = run["source"]["path"].as_str().unwrap_or_default();
     let request = payload["requestSha256"].as_str().unwrap_or_default();

@@ -614,6 +614,32 @@ impl Leaderboard {
         self.0.unranked_reason.as_deref()
     }
 
+    /// Why the board has no entries; `null` when it has some. An empty board
+    /// is not an error (the task and metric exist), so this says which part
+    /// of the request found nothing.
+    async fn empty_reason(&self) -> Option<String> {
+        let board = &self.0;
+        if board.configuration.is_some() || !board.entries.is_empty() {
+            return None;
+        }
+        Some(if board.other_configurations.is_empty() {
+            format!(
+                "no run of `{}` with a result for `{}` matches this request",
+                board.task, board.metric.name
+            )
+        } else {
+            let others = match board.other_configurations.len() {
+                1 => "1 other configuration has".to_string(),
+                n => format!("{n} other configurations have"),
+            };
+            format!(
+                "no run of `{}` matches the configuration asked for; {others} results for \
+                 `{}` (see `otherConfigurations`)",
+                board.task, board.metric.name
+            )
+        })
+    }
+
     /// Runs left out because `--limit` truncated them.
     async fn truncated_runs(&self) -> u64 {
         self.0.truncated_runs as u64
