@@ -52,6 +52,9 @@ struct Row {
     stderr: Num,
     run_id: String,
     date: String,
+    /// False when the source records no date and `date` is when the run was
+    /// stored.
+    dated: bool,
     /// Set when the value lies outside the metric's possible range.
     outside: Option<String>,
 }
@@ -76,6 +79,7 @@ fn rows_of(board: &op::LeaderboardLeaderboard) -> Vec<Row> {
         stderr: Num::new(entry.stderr, Kind::from(&entry.stderr_kind)),
         run_id: entry.run.id.clone(),
         date: entry.run.effective_at.clone(),
+        dated: entry.run.started_at.is_some(),
         outside: outside_range(finite_value(entry), min, max),
     });
     rows.collect()
@@ -610,6 +614,12 @@ fn Table(
                     .revision
                     .clone()
                     .map(|r| view! { <span class="rev">{r}</span> });
+                // Without a date of its own a run is placed when it was
+                // stored; say so rather than pass that off as its date.
+                let undated = (!row.dated).then(|| {
+                    view! { <span class="muted" title="The source records no date; this is \
+                    when the run was stored.">" (stored)"</span> }
+                });
                 let outside = row.outside.clone().map(|note| {
                     view! { <span class="range-flag"><span aria-hidden="true">" ⚠ "</span>
                     {note}</span> }
@@ -625,7 +635,7 @@ fn Table(
                         <td class="num stderr">{stderr}</td>
                         <td><a class="mono" href=run_href(&row.run_id)>
                             {row.run_id.chars().take(8).collect::<String>()}</a></td>
-                        <td class="date">{format::date(&row.date)}</td>
+                        <td class="date">{format::date(&row.date)}{undated}</td>
                     </tr>
                 }
             })
@@ -673,6 +683,7 @@ mod tests {
             stderr: Num::new(None, Kind::Missing),
             run_id: "r".into(),
             date: "2025-01-01".into(),
+            dated: true,
             outside: None,
         }
     }
