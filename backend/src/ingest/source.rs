@@ -110,16 +110,38 @@ impl FileError {
     }
 
     /// No importer claimed the file; `looked_for` names what each expects.
+    /// A JSON document or a table gets that list, since one of them nearly
+    /// matched; any other file gets the kinds of file that are read, the
+    /// importers' JSON fields being no help for a `.txt`.
     pub fn unrecognised(extension: &str, is_json: bool, looked_for: &str) -> Self {
-        let (path, what) = match (is_json, extension) {
-            (true, _) => ("$", "JSON document".to_owned()),
-            (false, "") => ("line 1", "file".to_owned()),
-            (false, extension) => ("line 1", format!("`.{extension}` file")),
+        let (path, message) = match (is_json, extension) {
+            (true, _) => (
+                "$",
+                format!("No importer recognises this JSON document: {looked_for}."),
+            ),
+            (false, "csv") => (
+                "line 1",
+                format!("No importer recognises this table's header: {looked_for}."),
+            ),
+            (false, extension) => {
+                let what = match extension {
+                    "" => "file".to_owned(),
+                    extension => format!("`.{extension}` file"),
+                };
+                (
+                    "$",
+                    format!(
+                        "No importer recognises this {what}: results are read from JSON \
+                         files (lm-eval, HELM, Inspect, MTEB), Inspect `.eval` archives and \
+                         leaderboard `.csv` tables."
+                    ),
+                )
+            }
         };
         Self {
             code: ErrorCode::UnrecognisedFormat,
             path: path.to_owned(),
-            message: format!("No importer recognises this {what}: {looked_for}."),
+            message,
         }
     }
 
@@ -160,14 +182,14 @@ mod tests {
         };
         assert_eq!(
             (error.code, error.path.as_str()),
-            (ErrorCode::UnrecognisedFormat, "line 1")
+            (ErrorCode::UnrecognisedFormat, "$")
         );
-        assert!(
-            error
-                .message
-                .starts_with("No importer recognises this `.txt` file: looked for")
+        assert_eq!(
+            error.message,
+            "No importer recognises this `.txt` file: results are read from JSON files \
+             (lm-eval, HELM, Inspect, MTEB), Inspect `.eval` archives and leaderboard `.csv` \
+             tables."
         );
-        assert!(error.message.contains("lm-eval ("), "{}", error.message);
         let Classified::Rejected(error) = classify(Path::new("x.json"), b"{\"a\": 1}") else {
             panic!("an unknown JSON document is rejected");
         };
