@@ -217,7 +217,9 @@ where
         let mut response = response.await?;
         let status = response.status().as_u16();
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-        tracing::info!(%method, %path, status, duration_ms, "request");
+        // Microseconds are plenty; the float's own digits are noise in a log.
+        let logged_ms = (duration_ms * 1000.0).round() / 1000.0;
+        tracing::info!(%method, %path, status, duration_ms = logged_ms, "request");
         // The server's own share of the request's time, for browsers'
         // developer tools and for benchmarks that tell it from the network's.
         if let Ok(value) = HeaderValue::from_str(&format!("app;dur={duration_ms:.3}")) {

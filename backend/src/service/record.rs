@@ -92,7 +92,7 @@ pub async fn record_runs(
         runs = recorded.runs.len(),
         stored = recorded.stored,
         results = recorded.results,
-        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+        duration_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1000.0,
         "recorded runs"
     );
     Ok(recorded)

@@ -227,12 +227,14 @@ fn Comparison(models: Vec<(String, Vec<Score>)>) -> impl IntoView {
     let names: Vec<String> = models.iter().map(|(name, _)| name.clone()).collect();
     let heads = names
         .iter()
-        .map(|n| view! { <th scope="col" class="num"><a href=model_href(n)>{n.clone()}</a></th> })
+        .map(|n| {
+            view! { <th scope="col" class="num name"><a href=model_href(n)>{n.clone()}</a></th> }
+        })
         .collect_view();
     let diff_heads = names
         .iter()
         .skip(1)
-        .map(|n| view! { <th scope="col" class="num">{format!("Δ {n}")}</th> })
+        .map(|n| view! { <th scope="col" class="num name">{format!("Δ {n}")}</th> })
         .collect_view();
     let count = rows.len();
     let dots = chart_rows(&rows);
