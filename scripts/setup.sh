@@ -92,6 +92,7 @@ install_binaryen() {
     echo "setup: binaryen $BINARYEN_VERSION present"
     return
   fi
+  echo "setup: installing binaryen $BINARYEN_VERSION (wasm-opt) from npm"
   npm install --prefix "$BINARYEN_DIR" --no-audit --no-fund --loglevel=error \
     "binaryen@$BINARYEN_VERSION"
 }
