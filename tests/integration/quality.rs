@@ -48,6 +48,7 @@ async fn the_real_folder_has_exactly_these_findings() -> anyhow::Result<()> {
             ("out_of_range", 0),
             // The polymer run's mae and its stderr; Inspect's log_with_nan.
             ("non_finite", 3),
+            ("negative_stderr", 0),
             // Only where another run of the task reports a stderr for the
             // metric: 187 AlpacaEval cells whose board has no standard error
             // column while another board of the task has one. Values whose
@@ -114,7 +115,7 @@ async fn the_real_folder_has_exactly_these_findings() -> anyhow::Result<()> {
     );
     let report = data(&db, "{ qualityReport { counts { rule count } } }").await;
     assert_eq!(
-        report["qualityReport"]["counts"][5],
+        report["qualityReport"]["counts"][6],
         json!({"rule": "conflicting_results", "count": 107 + 276})
     );
     let unknown = graphql(
@@ -139,6 +140,7 @@ async fn edited_copies_trigger_the_other_rules() -> anyhow::Result<()> {
     let pythia = pg::data_dir().join("pythia-evals-v0.3/pythia-70m/zero-shot/70m_step143000.json");
     let mut file: Value = serde_json::from_str(&std::fs::read_to_string(&pythia)?)?;
     file["results"]["arc_easy"]["acc"] = json!(1.5);
+    file["results"]["arc_easy"]["acc_stderr"] = json!(-0.01);
     std::fs::write(dir.join("pythia-70m-edited.json"), file.to_string())?;
 
     let asdiv = pg::data_dir()
@@ -168,6 +170,10 @@ async fn edited_copies_trigger_the_other_rules() -> anyhow::Result<()> {
     assert_eq!(
         details(Rule::OutOfRange),
         ["`acc,none` is 1.5, outside [0, 1]"]
+    );
+    assert_eq!(
+        details(Rule::NegativeStderr),
+        ["the stderr of `acc,none` is -0.01, below 0"]
     );
     assert_eq!(
         details(Rule::IncompleteSamples),

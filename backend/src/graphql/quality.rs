@@ -11,8 +11,9 @@ use crate::service::quality::{self, Finding};
 /// One data-quality finding about one run.
 #[derive(SimpleObject, Clone)]
 pub struct QualityWarning {
-    /// `out_of_range`, `non_finite`, `missing_stderr`, `incomplete_samples`,
-    /// `duplicate_samples`, `conflicting_results` or `copied_results`.
+    /// `out_of_range`, `non_finite`, `negative_stderr`, `missing_stderr`,
+    /// `incomplete_samples`, `duplicate_samples`, `conflicting_results` or
+    /// `copied_results`.
     pub rule: String,
     pub run_id: Uuid,
     pub source_path: String,

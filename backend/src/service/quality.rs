@@ -23,6 +23,7 @@ use crate::service::catalog;
 pub enum Rule {
     OutOfRange,
     NonFinite,
+    NegativeStderr,
     MissingStderr,
     IncompleteSamples,
     DuplicateSamples,
@@ -32,9 +33,10 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in report order.
-    pub const ALL: [Rule; 7] = [
+    pub const ALL: [Rule; 8] = [
         Rule::OutOfRange,
         Rule::NonFinite,
+        Rule::NegativeStderr,
         Rule::MissingStderr,
         Rule::IncompleteSamples,
         Rule::DuplicateSamples,
@@ -47,6 +49,7 @@ impl Rule {
         match self {
             Self::OutOfRange => "out_of_range",
             Self::NonFinite => "non_finite",
+            Self::NegativeStderr => "negative_stderr",
             Self::MissingStderr => "missing_stderr",
             Self::IncompleteSamples => "incomplete_samples",
             Self::DuplicateSamples => "duplicate_samples",
@@ -202,6 +205,14 @@ fn value_findings(
                     format!("the {what} of `{label}` is {kind}"),
                 );
             }
+        }
+        if let ("finite", Some(stderr)) = (result.stderr_kind.as_str(), result.stderr)
+            && stderr < 0.0
+        {
+            push(
+                Rule::NegativeStderr,
+                format!("the stderr of `{label}` is {stderr}, below 0"),
+            );
         }
         if result.value_kind == "finite"
             && result.stderr_kind == "missing"

@@ -8,6 +8,7 @@ fn rule_title(rule: &str) -> &str {
     match rule {
         "out_of_range" => "Value outside the metric's range",
         "non_finite" => "NaN or infinite number",
+        "negative_stderr" => "Negative standard error",
         "missing_stderr" => "No standard error",
         "incomplete_samples" => "Samples log incomplete",
         "duplicate_samples" => "An item sampled twice",
