@@ -37,7 +37,7 @@ pub enum Command {
     /// Report data-quality findings per rule and per source file.
     Quality {
         /// Only this run (compared with the other runs of its task).
-        #[arg(long)]
+        #[arg(long, value_parser = run_id)]
         run: Option<uuid::Uuid>,
         /// Print one JSON object per finding instead of the report.
         #[arg(long)]
@@ -206,6 +206,13 @@ fn quarantine_id(text: &str) -> Result<i64, String> {
         .map_err(|_| format!("`{text}` is not an entry id like 11 or #11"))
 }
 
+/// Reads a run id, saying what one looks like when the text is not one.
+fn run_id(text: &str) -> Result<uuid::Uuid, String> {
+    text.trim().parse().map_err(|_| {
+        format!("`{text}` is not a run id; ids are UUIDs like 0f8fad5b-d9cb-469f-a165-70867728950e")
+    })
+}
+
 /// Reads a listening address: `127.0.0.1:8080`, `[::1]:8080` or a host
 /// name with a port (`localhost:8080`), which takes the name's first address.
 fn listen_addr(text: &str) -> Result<SocketAddr, String> {
@@ -258,5 +265,13 @@ mod tests {
         assert_eq!(addr("[::1]:9002"), Ok((true, 9002)));
         let missing_port = listen_addr("localhost").map_err(|e| e.contains("has no port"));
         assert_eq!(missing_port, Err(true));
+    }
+
+    #[test]
+    fn a_run_id_that_is_not_a_uuid_says_what_one_looks_like() {
+        let refused = Cli::try_parse_from(["yardstick", "quality", "--run", "not-a-uuid"]);
+        assert!(refused.is_err_and(|e| e.to_string().contains("ids are UUIDs like")));
+        let id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+        assert!(Cli::try_parse_from(["yardstick", "quality", "--run", id]).is_ok());
     }
 }
