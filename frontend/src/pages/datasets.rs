@@ -46,8 +46,9 @@ pub fn DatasetsPage() -> impl IntoView {
                                 .filter(|_| page.page_info.has_next_page);
                             let next = next.map(|cursor| list_href(
                                 "/datasets", search.get_untracked().as_ref(), Some(&cursor)));
+                            let total = format::count(page.total_count, "dataset", "datasets");
                             view! {
-                                <p class="muted">{format::count(page.total_count, "dataset", "datasets")}</p>
+                                <p class="muted">{total}</p>
                                 {table(page)}
                                 <Pager href=next />
                             }.into_any()

@@ -50,8 +50,9 @@ pub fn ModelsPage() -> impl IntoView {
                                     </tr>
                                 }
                             }).collect_view();
+                            let total = format::count(page.total_count, "model", "models");
                             view! {
-                                <p class="muted">{format::count(page.total_count, "model", "models")}</p>
+                                <p class="muted">{total}</p>
                                 <div class="table-wrap">
                                     <table class="data" aria-label="Models">
                                         <thead><tr>

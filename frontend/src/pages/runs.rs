@@ -168,8 +168,9 @@ pub fn RunsPage() -> impl IntoView {
                                     </tr>
                                 }
                             }).collect_view();
+                            let total = format::count(page.total_count, "run", "runs");
                             view! {
-                                <p class="muted">{format::count(page.total_count, "run", "runs")}</p>
+                                <p class="muted">{total}</p>
                                 <div class="table-wrap">
                                     <table class="data" aria-label="Runs">
                                         <thead><tr>

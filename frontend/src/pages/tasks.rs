@@ -56,8 +56,9 @@ pub fn TasksPage() -> impl IntoView {
                                     </tr>
                                 }
                             }).collect_view();
+                            let total = format::count(page.total_count, "task", "tasks");
                             view! {
-                                <p class="muted">{format::count(page.total_count, "task", "tasks")}</p>
+                                <p class="muted">{total}</p>
                                 <div class="table-wrap">
                                     <table class="data" aria-label="Tasks">
                                         <thead><tr>
