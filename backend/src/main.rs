@@ -135,22 +135,16 @@ async fn run_migrate(database_url: &str, action: MigrateAction) -> anyhow::Resul
             anyhow::bail!(
                 "rolling back {} drops {} tables and every row in them; run again with \
                  --yes to confirm",
-                if steps == 1 {
-                    "1 migration".to_string()
-                } else {
-                    format!("{steps} migrations")
-                },
+                report::count(steps as usize, "migration", "migrations"),
                 if steps == 1 { "its" } else { "their" }
             );
         }
         MigrateAction::Down { steps, yes: true } => {
             Migrator::down(&db, Some(steps)).await?;
-            let migrations = if steps == 1 {
-                "migration"
-            } else {
-                "migrations"
-            };
-            println!("rolled back {steps} {migrations}");
+            println!(
+                "rolled back {}",
+                report::count(steps as usize, "migration", "migrations")
+            );
         }
         MigrateAction::Status => {
             for migration in Migrator::get_migration_with_status(&db).await? {

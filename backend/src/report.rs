@@ -175,7 +175,7 @@ pub fn summary_text(summary: &Summary) -> String {
 }
 
 /// Writes a count with its noun, in the singular for one.
-fn count(n: usize, one: &str, many: &str) -> String {
+pub fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 

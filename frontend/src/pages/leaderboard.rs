@@ -71,16 +71,19 @@ fn outside_range(value: Option<f64>, min: Option<f64>, max: Option<f64>) -> Opti
 
 fn rows_of(board: &op::LeaderboardLeaderboard) -> Vec<Row> {
     let (min, max) = (board.metric.range_min, board.metric.range_max);
-    let rows = board.entries.iter().map(|entry| Row {
-        rank: entry.rank,
-        model: entry.model.name.clone(),
-        revision: entry.revision.clone(),
-        value: Num::new(entry.value, Kind::from(&entry.value_kind)),
-        stderr: Num::new(entry.stderr, Kind::from(&entry.stderr_kind)),
-        run_id: entry.run.id.clone(),
-        date: entry.run.effective_at.clone(),
-        dated: entry.run.started_at.is_some(),
-        outside: outside_range(finite_value(entry), min, max),
+    let rows = board.entries.iter().map(|entry| {
+        let value = Num::new(entry.value, Kind::from(&entry.value_kind));
+        Row {
+            rank: entry.rank,
+            model: entry.model.name.clone(),
+            revision: entry.revision.clone(),
+            stderr: Num::new(entry.stderr, Kind::from(&entry.stderr_kind)),
+            run_id: entry.run.id.clone(),
+            date: entry.run.effective_at.clone(),
+            dated: entry.run.started_at.is_some(),
+            outside: outside_range(value.finite(), min, max),
+            value,
+        }
     });
     rows.collect()
 }
@@ -401,6 +404,7 @@ fn Board(
         })
         .collect();
     let all_rows = rows_of(&board);
+    let outside = all_rows.iter().filter(|row| row.outside.is_some()).count();
     let title = format!("{} · {}", board.task, board.metric.name);
     let Some(shown) = shown else {
         return view! {
@@ -455,7 +459,7 @@ fn Board(
             view! { <option value=choice.key() selected=index == 0>{label}</option> }
         })
         .collect_view();
-    let notices = notices(&board, others.len());
+    let notices = notices(&board, others.len(), outside);
     let axis = format!("{} ({})", board.metric.name, direction.phrase());
     let chart = move || {
         let bars: Vec<Bar> = rows
@@ -533,12 +537,12 @@ fn row_label(row: &Row) -> String {
     }
 }
 
-/// An entry's value when it is an ordinary number.
-fn finite_value(entry: &op::LeaderboardLeaderboardEntries) -> Option<f64> {
-    Num::new(entry.value, Kind::from(&entry.value_kind)).finite()
-}
-
-fn notices(board: &op::LeaderboardLeaderboard, others: usize) -> impl IntoView + use<> {
+/// `outside` counts the entries whose value the metric cannot take.
+fn notices(
+    board: &op::LeaderboardLeaderboard,
+    others: usize,
+    outside: usize,
+) -> impl IntoView + use<> {
     let unranked = (!board.ranked).then(|| {
         let reason = board.unranked_reason.clone().unwrap_or_default();
         view! { <p class="notice warn" role="note">"Not ranked: "{reason}</p> }
@@ -565,12 +569,6 @@ fn notices(board: &op::LeaderboardLeaderboard, others: usize) -> impl IntoView +
             </p>
         }
     });
-    let (min, max) = (board.metric.range_min, board.metric.range_max);
-    let outside = board
-        .entries
-        .iter()
-        .filter(|entry| outside_range(finite_value(entry), min, max).is_some())
-        .count();
     let impossible = (outside > 0).then(|| {
         let values = if outside == 1 {
             "value lies"
